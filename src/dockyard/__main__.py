@@ -1,0 +1,3 @@
+from dockyard.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Users, API tokens, SSH keys, superuser admin and app collaborator permissions."""

@@ -1,0 +1,65 @@
+"""``create_app()``: the FastAPI application with every router, the conventions middleware
+and the error mapping. The database is opened in the lifespan (or passed in by tests)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from dockyard import API_VERSION, __version__
+from dockyard.accounts import key_routes as key_routes
+from dockyard.accounts import routes as account_routes
+from dockyard.api import errors, root
+from dockyard.api.middleware import APIConventions
+from dockyard.apps import routes as app_routes
+from dockyard.core.settings import Settings
+from dockyard.db.session import Database
+from dockyard.releases import routes as release_routes
+
+log = logging.getLogger("dockyard")
+
+V2_ROUTERS = (account_routes.router, key_routes.router, app_routes.router, release_routes.router)
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        app.state.db = database or Database(
+            settings.resolved_database_url, pool_size=settings.db_pool_size
+        )
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.db.close()
+
+    app = FastAPI(
+        title="Dockyard Controller API",
+        version=f"{API_VERSION} (dockyard {__version__})",
+        description=(
+            "The Deis Workflow / Drycc Workflow Controller REST API v2.3. Trailing slashes are "
+            "optional on every route. Authenticate with `Authorization: token <key>`."
+        ),
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    app.state.settings = settings
+    if database is not None:
+        app.state.db = database
+    errors.install(app)
+    app.include_router(root.router)
+    for router in V2_ROUTERS:
+        app.include_router(router, prefix="/v2")
+    app.add_middleware(APIConventions)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry for uvicorn workers (``factory=True``): settings from the environment."""
+    return create_app(Settings())

@@ -1,0 +1,68 @@
+"""Request dependencies: the database session, settings, and the authenticated user."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dockyard.accounts.models import User
+from dockyard.accounts.service import authenticate
+from dockyard.core.errors import Unauthenticated
+from dockyard.core.settings import Settings
+from dockyard.db.session import Database
+
+NO_CREDENTIALS = "Authentication credentials were not provided."
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_database(request).sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def token_from(request: Request) -> str | None:
+    """The key of ``Authorization: token <key>`` (keyword case-insensitive), if any."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    keyword, _, key = header.strip().partition(" ")
+    if keyword.lower() != "token":
+        return None
+    key = key.strip()
+    if not key or " " in key:
+        raise Unauthenticated("Invalid token header. Token string should not contain spaces.")
+    return key
+
+
+async def current_user(request: Request, session: SessionDep) -> User:
+    token = token_from(request)
+    if token is None:
+        raise Unauthenticated(NO_CREDENTIALS)
+    return await authenticate(session=session, token=token)
+
+
+async def optional_user(request: Request, session: SessionDep) -> User | None:
+    token = token_from(request)
+    if token is None:
+        return None
+    return await authenticate(session=session, token=token)
+
+
+UserDep = Annotated[User, Depends(current_user)]
+OptionalUserDep = Annotated[User | None, Depends(optional_user)]

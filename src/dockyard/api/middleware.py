@@ -1,0 +1,48 @@
+"""Pure ASGI middleware (cheaper than BaseHTTPMiddleware on the hot path):
+
+- trailing slashes are optional on every route: ``/v2/apps/`` is routed as ``/v2/apps``;
+- every response, errors and ``/healthz`` included, carries the API version headers.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dockyard import API_VERSION, __version__
+
+V2_HEADERS = [
+    (b"deis_api_version", API_VERSION.encode()),
+    (b"drycc_api_version", API_VERSION.encode()),
+    (b"deis_platform_version", __version__.encode()),
+    (b"drycc_platform_version", __version__.encode()),
+]
+V1_HEADERS = [
+    (b"deis_api_version", b"1.6"),
+    (b"x_deis_api_version", b"1.6"),
+    (b"deis_platform_version", __version__.encode()),
+]
+
+
+class APIConventions:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if len(path) > 1 and path.endswith("/"):
+            scope = dict(scope)
+            scope["path"] = path.rstrip("/") or "/"
+            raw = scope.get("raw_path")
+            if raw:
+                scope["raw_path"] = raw.rstrip(b"/") or b"/"
+        extra = V1_HEADERS if path.startswith("/v1") else V2_HEADERS
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,1 @@
+"""Applications: create, list, transfer, destroy and their collaborators."""

@@ -1,0 +1,35 @@
+"""ORM rows for applications and their collaborators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dockyard.db.base import Base, Timestamped, UUIDKey
+
+
+class App(UUIDKey, Timestamped, Base):
+    __tablename__ = "apps"
+
+    id: Mapped[str] = mapped_column(String(63), unique=True, nullable=False)
+    owner_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    structure: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+
+
+class Collaborator(Base):
+    """A user the owner shared the app with: every right except destroying it."""
+
+    __tablename__ = "collaborators"
+    __table_args__ = (UniqueConstraint("app_uuid", "user_id"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    app_uuid: Mapped[str] = mapped_column(
+        ForeignKey("apps.uuid", ondelete="CASCADE"), nullable=False, index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )

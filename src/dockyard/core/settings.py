@@ -1,0 +1,68 @@
+"""Runtime configuration, read from ``DOCKYARD_*`` environment variables.
+
+One ``Settings`` object is built at start-up and passed down explicitly; nothing reads the
+environment anywhere else, so tests can build their own settings without patching.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_RESERVED_NAMES = "admin,api,dockyard,deis,drycc,controller,router,registry,builder,www"
+
+
+class RegistrationMode(StrEnum):
+    enabled = "enabled"
+    disabled = "disabled"
+    admin_only = "admin_only"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DOCKYARD_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=lambda: Path(os.path.expanduser("~/.local/share/dockyard")),
+        description="Where the database, builds and logs live.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means SQLite at <data_dir>/dockyard.db.",
+    )
+    registration_mode: RegistrationMode = RegistrationMode.enabled
+    reserved_names: str = Field(
+        default=DEFAULT_RESERVED_NAMES,
+        description="Comma-separated app names nobody may take.",
+    )
+    platform_domain: str = Field(
+        default="dockyard.localhost",
+        description="Apps are served as <app>.<platform_domain>.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default=2, ge=1, description="API worker processes.")
+    log_level: str = "info"
+    db_pool_size: int = Field(default=10, ge=1)
+
+    @field_validator("platform_domain")
+    @classmethod
+    def _strip_domain(cls, value: str) -> str:
+        return value.strip().strip(".").lower()
+
+    @cached_property
+    def reserved(self) -> frozenset[str]:
+        return frozenset(n.strip().lower() for n in self.reserved_names.split(",") if n.strip())
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'dockyard.db'}"
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -1,0 +1,1 @@
+"""Database: declarative base, engine/session management and Alembic migrations."""

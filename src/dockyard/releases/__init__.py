@@ -1,0 +1,1 @@
+"""Config, builds and releases: the immutable, numbered snapshots that get deployed."""
