@@ -60,7 +60,7 @@ async def list_apps(
         .limit(limit)
         .offset(offset)
     )
-    return count, [(app, owner) for app, owner in rows.tuples()]
+    return count, [(app, owner) for app, owner in rows]
 
 
 async def load_app(
