@@ -157,7 +157,9 @@ async def user(accounts: Accounts, admin: Account) -> Account:
     return await accounts.make("alice")
 
 
-async def create_app_for(client: httpx.AsyncClient, owner: Account, app_id: str | None = None) -> dict[str, Any]:
+async def create_app_for(
+    client: httpx.AsyncClient, owner: Account, app_id: str | None = None
+) -> dict[str, Any]:
     body = {"id": app_id} if app_id else {}
     r = await client.post("/v2/apps/", json=body, headers=owner.headers)
     assert r.status_code == 201, r.text

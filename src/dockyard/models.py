@@ -1,4 +1,4 @@
-"""Imports every ORM model of every domain package so ``metadata`` is complete (for Alembic and table resets)."""
+"""Imports every ORM model of every domain package, so ``metadata`` is complete."""
 
 from dockyard.accounts import models as _accounts  # noqa: F401
 from dockyard.apps import models as _apps  # noqa: F401

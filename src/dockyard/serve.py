@@ -36,7 +36,9 @@ def server(
 ) -> None:
     """Apply migrations, then serve the API until SIGTERM or Ctrl-C."""
     settings = _settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
     _migrate(settings)
     uvicorn.run(
         "dockyard.api.app:app_factory",

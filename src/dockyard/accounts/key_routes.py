@@ -19,7 +19,9 @@ router = APIRouter(tags=["keys"])
 
 
 @router.get("/keys", responses={200: {"model": list[KeyOut]}, **errors(401)})
-async def list_keys(request: Request, session: SessionDep, actor: UserDep, page: PageDep) -> Response:
+async def list_keys(
+    request: Request, session: SessionDep, actor: UserDep, page: PageDep
+) -> Response:
     count, rows = await keys.list_keys(
         session=session, owner=actor, limit=page.limit, offset=page.offset
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,6 +10,7 @@ from dockyard.accounts.models import Key, User
 from dockyard.accounts.sshkeys import parse_public_key
 from dockyard.core.errors import Invalid, NotFound
 from dockyard.core.names import check_key_id
+from dockyard.db.paging import page_rows
 
 ID_TAKEN = "SSH Key with this id already exists."
 KEY_TAKEN = "Public Key is already in use"
@@ -43,12 +44,8 @@ async def add_key(*, session: AsyncSession, owner: User, key_id: str, public: st
 async def list_keys(
     *, session: AsyncSession, owner: User, limit: int, offset: int
 ) -> tuple[int, list[Key]]:
-    count = await session.scalar(select(func.count()).where(Key.owner_id == owner.id)) or 0
-    rows = await session.scalars(
-        select(Key).where(Key.owner_id == owner.id).order_by(Key.created, Key.id)
-        .limit(limit).offset(offset)
-    )
-    return count, list(rows)
+    stmt = select(Key).where(Key.owner_id == owner.id).order_by(Key.created, Key.id)
+    return await page_rows(session, stmt, limit=limit, offset=offset)
 
 
 async def remove_key(*, session: AsyncSession, owner: User, key_id: str) -> None:

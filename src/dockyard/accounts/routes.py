@@ -109,9 +109,7 @@ async def tokens(
     return JSON({"token": token})
 
 
-@router.get(
-    "/auth/whoami", tags=["auth"], responses={200: {"model": UserOut}, **errors(401)}
-)
+@router.get("/auth/whoami", tags=["auth"], responses={200: {"model": UserOut}, **errors(401)})
 async def whoami(actor: UserDep) -> Response:
     return JSON(user_out(actor))
 

@@ -20,6 +20,7 @@ from dockyard.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthe
 from dockyard.core.names import check_email, check_username
 from dockyard.core.settings import RegistrationMode
 from dockyard.core.timefmt import utcnow
+from dockyard.db.paging import page_rows
 
 USERNAME_TAKEN = "A user with that username already exists."
 BAD_CREDENTIALS = "Unable to log in with provided credentials."
@@ -93,7 +94,9 @@ async def login(*, session: AsyncSession, username: str, password: str) -> str:
 
 async def authenticate(*, session: AsyncSession, token: str) -> User:
     user = await session.scalar(
-        select(User).join(Token, Token.user_id == User.id).where(Token.key_hash == token_hash(token))
+        select(User)
+        .join(Token, Token.user_id == User.id)
+        .where(Token.key_hash == token_hash(token))
     )
     if user is None or not user.is_active:
         raise Unauthenticated("Invalid token.")
@@ -165,9 +168,7 @@ async def list_users(
     query = select(User)
     if superusers_only:
         query = query.where(User.is_superuser.is_(True))
-    count = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(query.order_by(User.id).limit(limit).offset(offset))
-    return count, list(rows)
+    return await page_rows(session, query.order_by(User.id), limit=limit, offset=offset)
 
 
 def require_superuser(actor: User) -> None:

@@ -61,7 +61,9 @@ def parse_public_key(text: str) -> PublicKey:
     key_type, b64 = parts[0], parts[1]
     comment = parts[2].strip() if len(parts) == 3 else ""
     if key_type not in ALLOWED_TYPES:
-        raise _bad(f"type {key_type[:40]!r} is not supported; use one of {', '.join(ALLOWED_TYPES)}")
+        raise _bad(
+            f"type {key_type[:40]!r} is not supported; use one of {', '.join(ALLOWED_TYPES)}"
+        )
     try:
         blob = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError):
@@ -84,7 +86,10 @@ def parse_public_key(text: str) -> PublicKey:
             raise _bad("the key data is not an Ed25519 key")
         bits = 256
     else:
-        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != ECDSA_TYPES[key_type]:
+        if (
+            not isinstance(key, ec.EllipticCurvePublicKey)
+            or key.curve.name != ECDSA_TYPES[key_type]
+        ):
             raise _bad("the key data does not match its ECDSA curve")
         bits = key.curve.key_size
     return PublicKey(type=key_type, blob=blob, comment=comment, bits=bits)

@@ -49,5 +49,9 @@ def paginated(request: Request, page: Page, count: int, results: list[Any]) -> d
     if page.offset > 0:
         back = max(page.offset - page.limit, 0)
         prev_url = url.include_query_params(limit=page.limit)
-        prev = str(prev_url.include_query_params(offset=back) if back else prev_url.remove_query_params("offset"))
+        prev = str(
+            prev_url.include_query_params(offset=back)
+            if back
+            else prev_url.remove_query_params("offset")
+        )
     return {"count": count, "next": nxt, "previous": prev, "results": results}

@@ -82,9 +82,7 @@ async def destroy_app(session: SessionDep, actor: UserDep, app_id: str) -> Respo
     return no_content()
 
 
-@router.get(
-    "/apps/{app_id}/perms", responses={200: {"model": PermsOut}, **errors(401, 403, 404)}
-)
+@router.get("/apps/{app_id}/perms", responses={200: {"model": PermsOut}, **errors(401, 403, 404)})
 async def list_perms(session: SessionDep, actor: UserDep, app_id: str) -> Response:
     access = await service.load_app(session=session, user=actor, app_id=app_id)
     return JSON({"users": await perms.list_collaborators(session=session, access=access)})
@@ -107,12 +105,8 @@ async def add_perm(
     return JSON({"username": data.username}, status_code=201)
 
 
-@router.delete(
-    "/apps/{app_id}/perms/{username}", status_code=204, responses=errors(401, 403, 404)
-)
+@router.delete("/apps/{app_id}/perms/{username}", status_code=204, responses=errors(401, 403, 404))
 async def remove_perm(session: SessionDep, actor: UserDep, app_id: str, username: str) -> Response:
     access = await service.load_app(session=session, user=actor, app_id=app_id)
-    await perms.remove_collaborator(
-        session=session, access=access, actor=actor, username=username
-    )
+    await perms.remove_collaborator(session=session, access=access, actor=actor, username=username)
     return no_content()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,7 @@ from dockyard.apps.models import App, Collaborator
 from dockyard.apps.naming import generate_name, generate_with_suffix
 from dockyard.core.errors import Invalid, NotFound
 from dockyard.core.names import check_app_id
+from dockyard.db.paging import page_rows
 from dockyard.releases.service import create_initial_release
 
 APP_TAKEN = "Application with this id already exists."
@@ -51,16 +52,8 @@ async def list_apps(
 ) -> tuple[int, list[tuple[App, str]]]:
     """Superusers see every app; others the apps they own plus those shared with them."""
     where = [] if user.is_superuser else [_visible_to(user)]
-    count = await session.scalar(select(func.count(App.uuid)).where(*where)) or 0
-    rows = await session.execute(
-        select(App, User.username)
-        .join(User, User.id == App.owner_id)
-        .where(*where)
-        .order_by(App.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return count, [(app, owner) for app, owner in rows]
+    stmt = select(App, User.username).join(User, User.id == App.owner_id).where(*where)
+    return await page_rows(session, stmt.order_by(App.id), limit=limit, offset=offset)
 
 
 async def load_app(

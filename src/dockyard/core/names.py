@@ -10,14 +10,14 @@ import re
 
 from dockyard.core.errors import Invalid
 
-APP_ID_RE = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
+APP_ID_RE = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?\Z")
 APP_ID_MAX = 63
 APP_ID_MESSAGE = (
     "App name must start with an alphabetic character, cannot end with a hyphen and can "
     "only contain a-z (lowercase), 0-9 and hyphens."
 )
 
-USERNAME_RE = re.compile(r"^[\w.@+-]+$", re.ASCII)
+USERNAME_RE = re.compile(r"^[\w.@+-]+\Z", re.ASCII)
 USERNAME_MAX = 150
 USERNAME_MESSAGE = (
     "Enter a valid username. This value may contain only letters, numbers, "
@@ -26,7 +26,7 @@ USERNAME_MESSAGE = (
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-KEY_ID_RE = re.compile(r"^[\w.@+:-]+$", re.ASCII)
+KEY_ID_RE = re.compile(r"^[\w.@+:-]+\Z", re.ASCII)
 KEY_ID_MAX = 128
 
 

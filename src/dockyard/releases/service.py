@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.apps.models import App
 from dockyard.core.errors import NotFound
+from dockyard.db.paging import page_rows
 from dockyard.releases.models import Config, Release
 
 VERSION_RE = re.compile(r"^v?(\d{1,9})$")
@@ -35,15 +36,8 @@ async def create_initial_release(*, session: AsyncSession, app: App, owner: str)
 async def list_releases(
     *, session: AsyncSession, app: App, limit: int, offset: int
 ) -> tuple[int, list[Release]]:
-    count = await session.scalar(select(func.count()).where(Release.app_uuid == app.uuid)) or 0
-    rows = await session.scalars(
-        select(Release)
-        .where(Release.app_uuid == app.uuid)
-        .order_by(Release.version.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    return count, list(rows)
+    stmt = select(Release).where(Release.app_uuid == app.uuid).order_by(Release.version.desc())
+    return await page_rows(session, stmt, limit=limit, offset=offset)
 
 
 async def get_release(*, session: AsyncSession, app: App, version: str) -> Release:

@@ -7,8 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from dockyard.models import metadata
 from dockyard.db.session import make_engine
+from dockyard.models import metadata
 
 config = context.config
 
