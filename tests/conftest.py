@@ -20,14 +20,17 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.engine import make_url
 
 from dockyard.api.app import create_app
+from dockyard.apps.models import App
 from dockyard.core.settings import Settings
 from dockyard.db.migrate import upgrade
 from dockyard.db.session import Database
 from dockyard.models import metadata
+from dockyard.scheduler.local.agent import Agent
+from dockyard.scheduler.local.client import LocalScheduler
 
 PG_ENV = "DOCKYARD_TEST_DATABASE_URL"
 
@@ -75,12 +78,36 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     await db.close()
 
 
+@pytest.fixture(scope="session")
+async def agent_root(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Path]:
+    """One real node agent for the session, in-process; app processes run as the test user."""
+    root = tmp_path_factory.mktemp("agent")
+    agent = Agent(root, deploy_timeout=20.0, run_timeout=20.0, app_user=None)
+    await agent.start()
+    try:
+        yield root
+    finally:
+        await agent.close()
+
+
 @pytest.fixture
-async def clean_db(database: Database) -> Database:
+async def scheduler(agent_root: Path) -> AsyncIterator[LocalScheduler]:
+    client = LocalScheduler(agent_root)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def clean_db(database: Database, scheduler: LocalScheduler) -> AsyncIterator[Database]:
+    yield database
+    # Stop every process a test started, then empty every table.
+    async with database.session() as session:
+        app_ids = list(await session.scalars(select(App.id)))
+    for app_id in app_ids:
+        await scheduler.destroy(app_id)
     async with database.engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
             await conn.execute(delete(table))
-    return database
 
 
 @pytest.fixture
@@ -90,12 +117,16 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         reserved_names="admin,dockyard,reserved-app",
         platform_domain="example.test",
+        local_source_roots=str(tmp_path),
+        deploy_timeout=20.0,
     )
 
 
 @pytest.fixture
-async def client(settings: Settings, clean_db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, database=clean_db)
+async def client(
+    settings: Settings, clean_db: Database, scheduler: LocalScheduler
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, database=clean_db, scheduler=scheduler)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c

@@ -14,28 +14,48 @@ from dockyard.accounts import key_routes as key_routes
 from dockyard.accounts import routes as account_routes
 from dockyard.api import errors, root
 from dockyard.api.middleware import APIConventions
+from dockyard.api.runtime import make_scheduler
+from dockyard.apps import process_routes
 from dockyard.apps import routes as app_routes
 from dockyard.core.settings import Settings
+from dockyard.db.locks import AppLocks
 from dockyard.db.session import Database
 from dockyard.releases import routes as release_routes
+from dockyard.scheduler.base import Scheduler
 
 log = logging.getLogger("dockyard")
 
-V2_ROUTERS = (account_routes.router, key_routes.router, app_routes.router, release_routes.router)
+V2_ROUTERS = (
+    account_routes.router,
+    key_routes.router,
+    app_routes.router,
+    release_routes.router,
+    process_routes.router,
+)
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    scheduler: Scheduler | None = None,
+) -> FastAPI:
+    """The API. Tests pass their own database and scheduler; the server builds both from
+    settings in the lifespan."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
-        app.state.db = database or Database(
-            settings.resolved_database_url, pool_size=settings.db_pool_size
-        )
+        if owned:
+            app.state.db = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
+            app.state.locks = AppLocks(app.state.db, settings.data_dir / "locks")
+        if scheduler is None:
+            app.state.scheduler = make_scheduler(settings)
         try:
             yield
         finally:
+            if scheduler is None:
+                await app.state.scheduler.aclose()
             if owned:
                 await app.state.db.close()
 
@@ -52,6 +72,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     if database is not None:
         app.state.db = database
+        app.state.locks = AppLocks(database, settings.data_dir / "locks")
+    if scheduler is not None:
+        app.state.scheduler = scheduler
     errors.install(app)
     app.include_router(root.router)
     for router in V2_ROUTERS:

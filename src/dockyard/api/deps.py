@@ -12,7 +12,9 @@ from dockyard.accounts.models import User
 from dockyard.accounts.service import authenticate
 from dockyard.core.errors import Unauthenticated
 from dockyard.core.settings import Settings
+from dockyard.db.locks import AppLocks
 from dockyard.db.session import Database
+from dockyard.scheduler.base import Scheduler
 
 NO_CREDENTIALS = "Authentication credentials were not provided."
 
@@ -66,3 +68,17 @@ async def optional_user(request: Request, session: SessionDep) -> User | None:
 
 UserDep = Annotated[User, Depends(current_user)]
 OptionalUserDep = Annotated[User | None, Depends(optional_user)]
+
+
+def get_scheduler(request: Request) -> Scheduler:
+    scheduler: Scheduler = request.app.state.scheduler
+    return scheduler
+
+
+def get_locks(request: Request) -> AppLocks:
+    locks: AppLocks = request.app.state.locks
+    return locks
+
+
+SchedulerDep = Annotated[Scheduler, Depends(get_scheduler)]
+LocksDep = Annotated[AppLocks, Depends(get_locks)]

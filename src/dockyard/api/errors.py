@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from dockyard.api.body import FieldErrors, _message
+from dockyard.api.middleware import V1_HEADERS, V2_HEADERS
 from dockyard.api.responses import JSON
 from dockyard.core.errors import DockyardError
 
@@ -61,7 +62,15 @@ def _http_error(request: Request, exc: Exception) -> Response:
 
 def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSON({"detail": "Internal server error. The error was logged."}, status_code=500)
+    # Starlette answers a 500 from its outermost middleware, outside APIConventions, so the
+    # version headers every response must carry are added here.
+    extra = V1_HEADERS if request.url.path.startswith("/v1") else V2_HEADERS
+    headers = {name.decode(): value.decode() for name, value in extra}
+    return JSON(
+        {"detail": "Internal server error. The error was logged."},
+        status_code=500,
+        headers=headers,
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from dockyard.accounts.schemas import UsernameIn
 from dockyard.api.body import body, takes
-from dockyard.api.deps import SessionDep, SettingsDep, UserDep
+from dockyard.api.deps import LocksDep, SchedulerDep, SessionDep, SettingsDep, UserDep
 from dockyard.api.errors import errors
 from dockyard.api.pagination import PageDep, paginated
 from dockyard.api.responses import JSON, no_content
@@ -39,11 +39,16 @@ async def list_apps(
 async def create_app(
     session: SessionDep,
     settings: SettingsDep,
+    scheduler: SchedulerDep,
     actor: UserDep,
     data: Annotated[AppCreateIn, body(AppCreateIn)],
 ) -> Response:
     app = await service.create_app(
-        session=session, owner=actor, app_id=data.id, reserved=settings.reserved
+        session=session,
+        scheduler=scheduler,
+        owner=actor,
+        app_id=data.id,
+        reserved=settings.reserved,
     )
     return JSON(app_out(app, actor.username, settings.platform_domain), status_code=201)
 
@@ -76,9 +81,22 @@ async def update_app(
 
 
 @router.delete("/apps/{app_id}", status_code=204, responses=errors(401, 403, 404))
-async def destroy_app(session: SessionDep, actor: UserDep, app_id: str) -> Response:
+async def destroy_app(
+    session: SessionDep,
+    settings: SettingsDep,
+    scheduler: SchedulerDep,
+    locks: LocksDep,
+    actor: UserDep,
+    app_id: str,
+) -> Response:
     access = await service.load_app(session=session, user=actor, app_id=app_id)
-    await service.destroy(session=session, access=access)
+    async with service.hold_app(session, locks, access.app):
+        await service.destroy(
+            session=session,
+            access=access,
+            scheduler=scheduler,
+            builds_root=settings.data_dir / "builds",
+        )
     return no_content()
 
 

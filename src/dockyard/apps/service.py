@@ -3,7 +3,12 @@ check, transfer ownership and destroy."""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -16,8 +21,10 @@ from dockyard.apps.models import App, Collaborator
 from dockyard.apps.naming import generate_name, generate_with_suffix
 from dockyard.core.errors import Invalid, NotFound
 from dockyard.core.names import check_app_id
+from dockyard.db.locks import AppLocks
 from dockyard.db.paging import page_rows
 from dockyard.releases.service import create_initial_release
+from dockyard.scheduler.base import Scheduler
 
 APP_TAKEN = "Application with this id already exists."
 NAME_ATTEMPTS = 20
@@ -98,7 +105,12 @@ async def _generate(session: AsyncSession, reserved: frozenset[str]) -> str:
 
 
 async def create_app(
-    *, session: AsyncSession, owner: User, app_id: str | None, reserved: frozenset[str]
+    *,
+    session: AsyncSession,
+    scheduler: Scheduler,
+    owner: User,
+    app_id: str | None,
+    reserved: frozenset[str],
 ) -> App:
     if app_id is None:
         name = await _generate(session, reserved)
@@ -110,11 +122,12 @@ async def create_app(
     session.add(app)
     try:
         await session.flush()
-        await create_initial_release(session=session, app=app, owner=owner.username)
+        release = await create_initial_release(session=session, app=app, owner=owner.username)
         await session.commit()
     except IntegrityError:
         await session.rollback()
         raise Invalid(APP_TAKEN, field="id") from None
+    await scheduler.log_event(app.id, "dockyard", f"{release.summary} (v1)")
     return app
 
 
@@ -133,7 +146,25 @@ async def transfer(*, session: AsyncSession, access: AppAccess, new_owner: str) 
     return target.username
 
 
-async def destroy(*, session: AsyncSession, access: AppAccess) -> None:
+async def destroy(
+    *, session: AsyncSession, access: AppAccess, scheduler: Scheduler, builds_root: Path
+) -> None:
+    """Stop every process first (idempotent), then delete the rows (config, builds,
+    releases, collaborators cascade) and the build copies on disk."""
     access.require(Action.destroy)
-    await session.delete(access.app)
+    app = access.app
     await session.commit()
+    await scheduler.destroy(app.id)
+    await session.delete(app)
+    await session.commit()
+    await asyncio.to_thread(shutil.rmtree, builds_root / app.id, True)
+
+
+@asynccontextmanager
+async def hold_app(session: AsyncSession, locks: AppLocks, app: App) -> AsyncIterator[App]:
+    """Serialise an operation on ``app`` across workers: end the open read transaction (so
+    no snapshot or transaction spans the wait), take the app's lock, re-read the app."""
+    await session.commit()
+    async with locks.hold(app.uuid):
+        await session.refresh(app)
+        yield app

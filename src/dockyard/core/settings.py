@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     workers: int = Field(default=2, ge=1, description="API worker processes.")
     log_level: str = "info"
     db_pool_size: int = Field(default=10, ge=1)
+    scheduler: str = Field(default="local", description="local or kubernetes.")
+    deploy_timeout: float = Field(
+        default=120.0, gt=0, description="Seconds a new pod may take to become ready."
+    )
+    run_timeout: float = Field(default=300.0, gt=0, description="Seconds a one-off run may take.")
+    local_source_roots: str = Field(
+        default_factory=lambda: os.path.expanduser("~"),
+        description="Colon-separated host directories local builds may read sources from.",
+    )
 
     @field_validator("platform_domain")
     @classmethod
@@ -57,6 +66,10 @@ class Settings(BaseSettings):
     @cached_property
     def reserved(self) -> frozenset[str]:
         return frozenset(n.strip().lower() for n in self.reserved_names.split(",") if n.strip())
+
+    @property
+    def source_roots(self) -> list[Path]:
+        return [Path(p) for p in self.local_source_roots.split(":") if p.strip()]
 
     @property
     def resolved_database_url(self) -> str:

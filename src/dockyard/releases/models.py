@@ -50,3 +50,20 @@ class Release(UUIDKey, Timestamped, Base):
         ForeignKey("configs.uuid", ondelete="CASCADE"), nullable=False
     )
     build_uuid: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class Build(UUIDKey, Timestamped, Base):
+    """What a release runs: an image (or, on the local scheduler, a host source copied into
+    ``source_dir``), the procfile and the commit sha. Immutable once written."""
+
+    __tablename__ = "builds"
+
+    app_uuid: Mapped[str] = mapped_column(
+        ForeignKey("apps.uuid", ondelete="CASCADE"), nullable=False, index=True
+    )
+    owner: Mapped[str] = mapped_column(String(150), nullable=False)
+    image: Mapped[str] = mapped_column(Text, nullable=False)
+    sha: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    procfile: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    dockerfile: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    source_dir: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -1,0 +1,59 @@
+"""Rollback: a new release that copies an older good release's build and config."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dockyard.apps.models import App
+from dockyard.core.errors import Invalid, NotFound
+from dockyard.releases import engine
+from dockyard.releases.models import Config, Release
+from dockyard.scheduler.base import Scheduler
+
+
+async def _target(session: AsyncSession, app: App, version: int | None) -> Release:
+    if version is None:
+        current = await engine.current_release(session, app)
+        target = await session.scalar(
+            select(Release)
+            .where(
+                Release.app_uuid == app.uuid,
+                Release.version < current.version,
+                Release.failed.is_(False),
+            )
+            .order_by(Release.version.desc())
+        )
+        if target is None or target.version == 1:
+            raise Invalid("Cannot roll back to initial release.")
+        return target
+    if version < 0:
+        raise Invalid("version cannot be below 0")
+    target = await session.scalar(
+        select(Release).where(Release.app_uuid == app.uuid, Release.version == version)
+    )
+    if target is None:
+        raise NotFound(f"Release v{version} does not exist.")
+    if target.version == 1:
+        raise Invalid("Cannot roll back to initial release.")
+    if target.failed:
+        raise Invalid("Cannot roll back to failed release.")
+    return target
+
+
+async def rollback(
+    *, session: AsyncSession, scheduler: Scheduler, app: App, actor: str, version: int | None
+) -> Release:
+    target = await _target(session, app, version)
+    config = await session.get(Config, target.config_uuid)
+    assert config is not None
+    release = await engine.new_release(
+        session=session,
+        app=app,
+        owner=actor,
+        summary=f"{actor} rolled back to v{target.version}",
+        config=config,
+        build_uuid=target.build_uuid,
+    )
+    await engine.deploy(session=session, scheduler=scheduler, app=app, release=release)
+    return release

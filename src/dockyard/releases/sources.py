@@ -1,0 +1,98 @@
+"""Build sources for the local scheduler: a directory, a ``.tar``/``.tar.gz`` archive or a
+``file://`` URL on the host, accepted only under ``DOCKYARD_LOCAL_SOURCE_ROOTS`` and copied
+into the data dir, so later changes to the source never affect a release.
+
+Blocking file work; the service runs ``import_source`` in a thread.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tarfile
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from dockyard.core.errors import Invalid
+
+ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
+# registry/name:tag or name@sha256:... — what a container image reference looks like.
+IMAGE_RE = re.compile(r"^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$")
+
+
+def source_path(image: str) -> Path | None:
+    """The host path an ``image`` names, or None when it is not a host path at all."""
+    if image.startswith("file://"):
+        parsed = urlparse(image)
+        if parsed.netloc not in ("", "localhost"):
+            raise Invalid("file:// URLs must name a path on this host", field="image")
+        return Path(unquote(parsed.path))
+    if image.startswith("/"):
+        return Path(image)
+    return None
+
+
+def check_local_image(image: str, roots: list[Path]) -> Path:
+    """The resolved source path of a local build, or a 400 that says what is wrong."""
+    path = source_path(image)
+    if path is None:
+        if IMAGE_RE.match(image):
+            raise Invalid(
+                f"{image} looks like a container image; running container images needs the "
+                "kubernetes scheduler (DOCKYARD_SCHEDULER=kubernetes). On the local scheduler "
+                "pass an absolute directory, a .tar/.tar.gz archive or a file:// URL.",
+                field="image",
+            )
+        raise Invalid(
+            "image must be an absolute directory path, a .tar/.tar.gz archive or a file:// URL",
+            field="image",
+        )
+    resolved = Path(os.path.realpath(path))
+    allowed = [Path(os.path.realpath(r)) for r in roots]
+    if not any(resolved == r or r in resolved.parents for r in allowed):
+        shown = ":".join(str(r) for r in roots) or "(none configured)"
+        raise Invalid(
+            f"{path} is not under a directory listed in DOCKYARD_LOCAL_SOURCE_ROOTS ({shown})",
+            field="image",
+        )
+    if resolved.is_dir():
+        return resolved
+    if resolved.is_file() and resolved.name.endswith(ARCHIVE_SUFFIXES):
+        return resolved
+    if not resolved.exists():
+        raise Invalid(f"{path} does not exist", field="image")
+    raise Invalid(f"{path} is neither a directory nor a .tar/.tar.gz archive", field="image")
+
+
+def import_source(source: Path, dest: Path) -> None:
+    """Copy a directory, or safely unpack an archive, into ``dest`` (which must not exist)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, dest, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        return
+    try:
+        with tarfile.open(source) as archive:
+            archive.extractall(dest, filter="data")
+    except (tarfile.TarError, OSError) as exc:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise Invalid(f"Could not unpack {source.name}: {exc}", field="image") from exc
+    _flatten_single_dir(dest)
+
+
+def _flatten_single_dir(dest: Path) -> None:
+    """An archive of ``app/...`` unpacks to ``dest/app``; make ``dest`` the app's root."""
+    entries = list(dest.iterdir())
+    if len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
+        inner = entries[0]
+        tmp = dest.with_name(dest.name + ".flatten")
+        inner.rename(tmp)
+        dest.rmdir()
+        tmp.rename(dest)
+
+
+def read_procfile(root: Path) -> str | None:
+    procfile = root / "Procfile"
+    if procfile.is_file() and procfile.stat().st_size < 64 * 1024:
+        return procfile.read_text(errors="replace")
+    return None

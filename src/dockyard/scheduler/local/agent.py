@@ -1,0 +1,412 @@
+"""The node agent: the one process that owns the local pods of every app, like a kubelet.
+
+API workers talk to it over ``<root>/agent.sock`` (one JSON request and one JSON answer per
+connection, see ``client``). It serialises deploy, scale, restart and destroy per app, rolls
+releases (new pods ready before old pods stop), watches that every pod's shim is alive, and on
+start re-adopts the pods it finds on disk: a live shim is kept, a dead one is replaced, pods
+that do not belong to the app's recorded release (an interrupted deploy) are stopped, and the
+counts are brought back to the recorded structure. The recorded release and structure
+(``<root>/apps/<app>.json``) are written only once a rollout succeeded, so they always name what
+is serving. An ``flock`` on ``<root>/agent.lock`` keeps a second agent off the same root.
+Stopping the agent leaves app processes running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import pwd
+import signal
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from dockyard.core.errors import DockyardError
+from dockyard.scheduler.base import (
+    DeployError,
+    DeploySpec,
+    PodNotFound,
+    PodState,
+    PodStatus,
+    ReleaseSpec,
+    SchedulerError,
+    check_structure,
+)
+from dockyard.scheduler.local import wire
+from dockyard.scheduler.local.names import run_name
+from dockyard.scheduler.local.node import Node, NodeOptions
+from dockyard.scheduler.local.pods import PodConfig, PodDir, read_json, write_json
+from dockyard.scheduler.local.runner import DEFAULT_OUTPUT_LIMIT, run_command
+from dockyard.scheduler.local.tasks import TaskSet
+
+log = logging.getLogger("dockyard.scheduler")
+SOCKET_NAME = "agent.sock"
+MESSAGE_LIMIT = 64 * 1024 * 1024
+Live = list[tuple[PodDir, PodConfig]]
+
+
+class Agent:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        deploy_timeout: float = 120.0,
+        run_timeout: float = 1200.0,
+        run_output_limit: int = DEFAULT_OUTPUT_LIMIT,
+        app_user: str | None = "nobody",
+        monitor_interval: float = 1.0,
+        options: NodeOptions | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.socket_path = self.root / SOCKET_NAME
+        self.deploy_timeout = deploy_timeout
+        self.run_timeout = run_timeout
+        self.run_output_limit = run_output_limit
+        self.monitor_interval = monitor_interval
+        options = options or NodeOptions()
+        if app_user and os.geteuid() == 0:
+            entry = pwd.getpwnam(app_user)
+            options.uid, options.gid = entry.pw_uid, entry.pw_gid
+        self.tasks = TaskSet("agent")
+        self.node = Node(self.root, options, self.tasks)
+        self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._server: asyncio.AbstractServer | None = None
+        self._lock_fd: int | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if len(str(self.socket_path)) > 100:
+            raise SchedulerError(f"Socket path too long for a unix socket: {self.socket_path}")
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.root, 0o700)  # app processes must not read the data dir
+        (self.root / "apps").mkdir(exist_ok=True, mode=0o700)
+        fd = os.open(self.root / "agent.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise SchedulerError(f"Another agent is running on {self.root}") from None
+        self._lock_fd = fd
+        self.socket_path.unlink(missing_ok=True)
+        await self.adopt()
+        self._server = await asyncio.start_unix_server(
+            self._handle, path=str(self.socket_path), limit=MESSAGE_LIMIT
+        )
+        os.chmod(self.socket_path, 0o600)
+        self.tasks.spawn(self._monitor(), "monitor")
+        log.info("scheduler agent serving on %s", self.socket_path)
+
+    async def close(self) -> None:
+        """Stop serving; app processes keep running for the next agent to adopt."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        await self.tasks.close()
+        self.socket_path.unlink(missing_ok=True)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    # -- records ------------------------------------------------------------------------------
+
+    def _record_path(self, app: str) -> Path:
+        return self.root / "apps" / f"{app}.json"
+
+    def record(self, app: str) -> DeploySpec | None:
+        data = read_json(self._record_path(app))
+        return wire.deploy_from_dict(data) if isinstance(data, dict) else None
+
+    def _save(self, spec: DeploySpec) -> None:
+        structure = {k: v for k, v in spec.structure.items() if v}
+        write_json(
+            self._record_path(spec.release.app),
+            wire.deploy_to_dict(DeploySpec(release=spec.release, structure=structure)),
+        )
+
+    # -- rollouts -----------------------------------------------------------------------------
+
+    async def deploy(self, spec: DeploySpec) -> None:
+        async with self.locks[spec.release.app]:
+            await self._deploy(spec)
+
+    async def _deploy(self, spec: DeploySpec) -> None:
+        check_structure(spec)
+        self._check_source(spec)
+        old = self.node.live(spec.release.app)
+        plan = [(t, i) for t, n in sorted(spec.structure.items()) for i in range(1, n + 1)]
+        await self._start_ready(spec.release, plan)
+        self._save(spec)
+        await self._stop([pod for pod, _ in old])
+
+    async def scale(self, spec: DeploySpec) -> None:
+        async with self.locks[spec.release.app]:
+            current = self.record(spec.release.app)
+            if current is None or current.release.version != spec.release.version:
+                await self._deploy(spec)
+                return
+            check_structure(spec)
+            self._check_source(spec)
+            to_start, to_stop = self._plan(self.node.live(spec.release.app), spec)
+            await self._start_ready(spec.release, to_start)
+            self._save(spec)
+            await self._stop(to_stop)
+
+    async def restart(
+        self, app: str, *, type: str | None = None, name: str | None = None
+    ) -> list[PodStatus]:
+        async with self.locks[app]:
+            targets = [
+                (pod, c)
+                for pod, c in self.node.live(app)
+                if (type is None or c.type == type) and (name is None or c.name == name)
+            ]
+            if name is not None and not targets:
+                raise PodNotFound(f"Pod {name} does not exist in application {app}")
+            current = self.record(app)
+            if not targets or current is None:
+                return []
+            new = await self._start_ready(current.release, [(c.type, c.index) for _, c in targets])
+            await self._stop([pod for pod, _ in targets])
+            return [s for s in (self.node.status(p) for p in new) if s is not None]
+
+    def _check_source(self, spec: DeploySpec) -> None:
+        source = spec.release.source_dir
+        if any(spec.structure.values()) and not (source and Path(source).is_dir()):
+            raise DeployError(f"The build directory of {spec.release.label} does not exist")
+
+    @staticmethod
+    def _plan(live: Live, spec: DeploySpec) -> tuple[list[tuple[str, int]], list[PodDir]]:
+        """Pods to start (type, index) and to stop so ``live`` matches the structure."""
+        by_type: defaultdict[str, list[PodConfig]] = defaultdict(list)
+        to_stop: list[PodDir] = []
+        dirs = {c.name: pod for pod, c in live}
+        for pod, c in live:
+            if c.version == spec.release.version:
+                by_type[c.type].append(c)
+            else:
+                to_stop.append(pod)
+        to_start: list[tuple[str, int]] = []
+        for ptype in sorted(set(by_type) | set(spec.structure)):
+            want = spec.structure.get(ptype, 0)
+            pods = sorted(by_type[ptype], key=lambda c: (c.index, c.created))
+            to_stop += [dirs[c.name] for c in pods[want:]]
+            used = {c.index for c in pods[:want]}
+            free = (i for i in range(1, want + len(used) + 1) if i not in used)
+            to_start += [(ptype, next(free)) for _ in range(want - len(used))]
+        return to_start, to_stop
+
+    async def _start_ready(self, release: ReleaseSpec, plan: list[tuple[str, int]]) -> list[PodDir]:
+        """Start pods and wait until all are ready; on failure stop them and raise."""
+        new: list[PodDir] = []
+        try:
+            for ptype, index in plan:
+                new.append(await self.node.create(release, ptype, index))
+            await self._await_ready(new)
+        except BaseException:
+            await asyncio.shield(self._stop(new))
+            raise
+        return new
+
+    async def _await_ready(self, pods: list[PodDir]) -> None:
+        deadline = time.monotonic() + self.deploy_timeout
+        pending = list(pods)
+        while pending:
+            for pod in list(pending):
+                status = self.node.status(pod)
+                if status is None:
+                    raise DeployError(f"Pod {pod.name} has no configuration")
+                label = f"{status.type} pod {status.name}"
+                if status.state == PodState.up:
+                    pending.remove(pod)
+                elif status.state in (PodState.crashed, PodState.error, PodState.down):
+                    reason = status.message.split(";")[0] or str(status.state)
+                    raise DeployError(f"{label} {reason} before becoming ready")
+            if pending and time.monotonic() > deadline:
+                status = self.node.status(pending[0])
+                name = status.name if status else pending[0].name
+                raise DeployError(
+                    f"{name} did not become ready within {self.deploy_timeout:g} seconds"
+                )
+            if pending:
+                await asyncio.sleep(0.1)
+
+    async def _stop(self, pods: list[PodDir]) -> None:
+        await asyncio.gather(*(self.node.stop(p) for p in pods))
+
+    # -- the rest of the interface ----------------------------------------------------------
+
+    async def pods(self, app: str, *, type: str | None = None) -> list[PodStatus]:
+        found = [self.node.status(p) for p in self.node.pod_dirs(app)]
+        result = [s for s in found if s is not None and (type is None or s.type == type)]
+        return sorted(result, key=lambda s: (s.type, s.name))
+
+    async def destroy(self, app: str) -> None:
+        async with self.locks[app]:
+            await self._stop(self.node.pod_dirs(app))
+            with contextlib.suppress(OSError):
+                (self.node.pods_dir / app).rmdir()
+            self._record_path(app).unlink(missing_ok=True)
+            await asyncio.to_thread(self.node.logs.delete, app)
+        self.locks.pop(app, None)
+
+    def _demote(self) -> None:
+        uid, gid = self.node.options.uid, self.node.options.gid
+        if uid is not None and gid is not None:
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+
+    # -- re-adoption and monitoring ---------------------------------------------------------
+
+    async def adopt(self) -> None:
+        """Converge every app on disk to its record: no orphans and no duplicates."""
+        for app in self.node.app_dirs():
+            async with self.locks[app]:
+                await self._converge(app)
+
+    async def _converge(self, app: str) -> None:
+        current = self.record(app)
+        stray: list[PodDir] = []
+        for pod in self.node.pod_dirs(app):
+            config = self.node.config(pod)
+            adopted = self.node.adopt(pod)
+            if (
+                config is None
+                or pod.stopping
+                or current is None
+                or config.version != current.release.version
+            ):
+                stray.append(pod)
+            elif not adopted:
+                log.info("pod %s lost its supervisor; restarting it", pod.name)
+                await self.node.revive(pod)
+            else:
+                log.info("re-adopted pod %s", pod.name)
+        await self._stop(stray)
+        if current is not None:
+            to_start, to_stop = self._plan(self.node.live(app), current)
+            await self._stop(to_stop)
+            for ptype, index in to_start:
+                await self.node.create(current.release, ptype, index)
+
+    async def _monitor(self) -> None:
+        while True:
+            await asyncio.sleep(self.monitor_interval)
+            for app in self.node.app_dirs():
+                if self.locks[app].locked():
+                    continue
+                async with self.locks[app]:
+                    for pod, _ in self.node.live(app):
+                        if not self.node.shim_alive(pod):
+                            log.warning("supervisor of pod %s died; restarting it", pod.name)
+                            await self.node.revive(pod)
+
+    # -- the socket protocol ----------------------------------------------------------------
+
+    def _ops(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[Any]]]:
+        async def ping(a: dict[str, Any]) -> str:
+            return "pong"
+
+        async def deploy(a: dict[str, Any]) -> None:
+            await self.deploy(wire.deploy_from_dict(a["spec"]))
+
+        async def scale(a: dict[str, Any]) -> None:
+            await self.scale(wire.deploy_from_dict(a["spec"]))
+
+        async def restart(a: dict[str, Any]) -> list[dict[str, Any]]:
+            pods = await self.restart(a["app"], type=a.get("type"), name=a.get("name"))
+            return [wire.status_to_dict(p) for p in pods]
+
+        async def pods(a: dict[str, Any]) -> list[dict[str, Any]]:
+            return [wire.status_to_dict(p) for p in await self.pods(a["app"], type=a.get("type"))]
+
+        async def run(a: dict[str, Any]) -> dict[str, Any]:
+            spec = wire.run_from_dict(a["spec"])
+            result = await run_command(
+                spec,
+                name=run_name(spec.release.app),
+                time_limit=spec.timeout or self.run_timeout,
+                output_limit=self.run_output_limit,
+                preexec=self._demote,
+            )
+            return wire.result_to_dict(result)
+
+        async def logs(a: dict[str, Any]) -> str:
+            return await asyncio.to_thread(self.node.logs.tail, a["app"], int(a["lines"]))
+
+        async def log_event(a: dict[str, Any]) -> None:
+            await asyncio.to_thread(self.node.logs.write, a["app"], a["source"], a["message"])
+
+        async def destroy(a: dict[str, Any]) -> None:
+            await self.destroy(a["app"])
+
+        return {
+            f.__name__: f
+            for f in (ping, deploy, scale, restart, pods, run, logs, log_event, destroy)
+        }
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request = json.loads(await reader.readline())
+            op = self._ops().get(request.get("op"))
+            if op is None:
+                raise SchedulerError(f"Unknown operation {request.get('op')!r}")
+            response: dict[str, Any] = {"ok": True, "result": await op(request.get("args", {}))}
+        except DockyardError as exc:
+            response = {"ok": False, "error": {"type": type(exc).__name__, "message": exc.message}}
+        except Exception as exc:
+            log.exception("scheduler agent request failed")
+            error = {"type": "SchedulerError", "message": f"Scheduler agent error: {exc}"}
+            response = {"ok": False, "error": error}
+        try:
+            writer.write(json.dumps(response).encode() + b"\n")
+            await writer.drain()
+        except OSError:
+            pass  # the client went away; the operation itself is complete
+        finally:
+            writer.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dockyard.scheduler.local.agent")
+    parser.add_argument("--root", required=True, type=Path)
+    parser.add_argument("--deploy-timeout", type=float, default=120.0)
+    parser.add_argument("--run-timeout", type=float, default=1200.0)
+    parser.add_argument("--app-user", default="nobody", help="'' to keep the agent's user")
+    parser.add_argument("--settle", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level="INFO", format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    async def serve() -> None:
+        agent = Agent(
+            args.root,
+            deploy_timeout=args.deploy_timeout,
+            run_timeout=args.run_timeout,
+            app_user=args.app_user or None,
+            options=NodeOptions(settle=args.settle),
+        )
+        await agent.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await agent.close()
+
+    asyncio.run(serve())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,250 @@
+"""The per-pod supervisor: ``python -m dockyard.scheduler.local.shim <pod dir>``.
+
+One shim runs one pod for its whole life, independent of the agent that started it (its own
+session, no pipes to the agent), so app processes survive restarts of the agent and of the API.
+It runs the Procfile command as ``/bin/sh -c <command>`` in the build's directory, in its own
+process group, with the pod's env, cgroup or rlimits, and unprivileged user; it writes the
+output to the app's log line by line; it decides readiness (the readiness probe, or the process
+staying alive for the settle time) and runs the liveness probe; a process that exits or fails
+liveness is restarted with exponential backoff, showing ``crashed`` meanwhile. On SIGTERM it
+sends SIGTERM to the process group, SIGKILL after the grace period, reports ``down`` and exits.
+All it says to the agent goes through ``state.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dockyard.scheduler.base import PodState
+from dockyard.scheduler.local import limits
+from dockyard.scheduler.local.logs import LogStore, format_lines
+from dockyard.scheduler.local.pods import PodConfig, PodDir, PodRuntime, pod_processes
+from dockyard.scheduler.local.probes import Target, Tracker, check
+from dockyard.scheduler.local.wire import probe_from_dict
+
+_READ_CHUNK = 64 * 1024
+
+
+class Shim:
+    def __init__(self, pod: PodDir, config: PodConfig) -> None:
+        self.pod = pod
+        self.config = config
+        self.logs = LogStore(
+            Path(config.log_dir), max_bytes=config.log_max_bytes, backups=config.log_backups
+        )
+        self.runtime = PodRuntime(state=PodState.creating, shim_pid=os.getpid())
+        self.stop = asyncio.Event()
+        self.proc: asyncio.subprocess.Process | None = None
+        self.applied = limits.Applied("rlimit")
+        self.readiness = probe_from_dict(config.readiness)
+        self.liveness = probe_from_dict(config.liveness)
+
+    def set(self, state: PodState, message: str | None = None, **fields: object) -> None:
+        self.runtime.state = state
+        if message is not None:
+            self.runtime.message = message
+        for key, value in fields.items():
+            setattr(self.runtime, key, value)
+        self.pod.write_runtime(self.runtime)
+
+    def log(self, text: str, source: str | None = None) -> None:
+        self.logs.append(
+            self.config.app, format_lines(self.config.app, source or self.config.source, text)
+        )
+
+    def _preexec(self) -> None:
+        # Runs in the forked child as root: join the cgroup, then drop privileges for good.
+        limits.enter(self.applied)
+        if self.config.uid is not None and self.config.gid is not None:
+            os.setgroups([])
+            os.setgid(self.config.gid)
+            os.setuid(self.config.uid)
+
+    def _demote(self) -> None:
+        if self.config.uid is not None and self.config.gid is not None:
+            os.setgroups([])
+            os.setgid(self.config.gid)
+            os.setuid(self.config.uid)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop.set)
+        self.applied = limits.prepare(
+            self.config.name,
+            memory=self.config.memory,
+            cpu=self.config.cpu,
+            use_cgroups=self.config.use_cgroups,
+        )
+        self.log(f"{self.config.source} {self.applied.description}", source="dockyard")
+        failures = 0
+        try:
+            while not self.stop.is_set():
+                started = time.monotonic()
+                outcome = await self._run_once()
+                if outcome == "stopped":
+                    break
+                if time.monotonic() - started > max(60.0, self.config.backoff_max):
+                    failures = 0
+                failures += 1
+                self.runtime.restarts += 1
+                delay = min(self.config.backoff_base * 2 ** (failures - 1), self.config.backoff_max)
+                state = PodState.error if outcome.startswith("error") else PodState.crashed
+                self.set(state, f"{outcome}; restarting in {delay:g}s", ready=False, child_pid=None)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), delay)
+        finally:
+            self._kill_leftovers()
+            limits.release(self.applied)
+            self.set(PodState.down, "stopped", ready=False, child_pid=None)
+
+    async def _run_once(self) -> str:
+        """Run the command until it exits, fails liveness, or we are told to stop."""
+        self.set(PodState.creating, "", ready=False)
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                "/bin/sh",
+                "-c",
+                self.config.command,
+                cwd=self.config.cwd,
+                env=self.config.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=self._preexec,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            self.log(f"cannot start: {exc}")
+            return f"error: cannot start: {exc}"
+        proc = self.proc
+        self.set(PodState.starting, "", child_pid=proc.pid)
+        self.log(f"Starting process with command `{self.config.command}`", source="dockyard")
+        pump = asyncio.create_task(self._pump(proc), name="pump")
+        exited = asyncio.create_task(proc.wait(), name="wait")
+        stop = asyncio.create_task(self.stop.wait(), name="stop")
+        health = asyncio.create_task(self._health(), name="health")
+        try:
+            done, _ = await asyncio.wait(
+                {exited, stop, health}, return_when=asyncio.FIRST_COMPLETED
+            )
+            if exited in done:
+                outcome = f"exited with status {proc.returncode}"
+            elif stop in done:
+                await self._terminate(proc)
+                outcome = "stopped"
+            else:
+                self.log("Liveness probe failed, restarting", source="dockyard")
+                await self._terminate(proc)
+                outcome = "liveness probe failed"
+        finally:
+            for task in (exited, stop, health):
+                task.cancel()
+            self._kill_leftovers()
+            # The pipe closes once the group is gone; give the last lines a moment to land.
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(pump, 2.0)
+            pump.cancel()
+        if outcome != "stopped":
+            self.log(f"Process {outcome}", source="dockyard")
+        return outcome
+
+    async def _terminate(self, proc: asyncio.subprocess.Process) -> None:
+        self.set(PodState.terminating, "", ready=False)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), self.config.grace_period)
+        except TimeoutError:
+            self.log(
+                f"Process did not stop in {self.config.grace_period:g}s, killing it", "dockyard"
+            )
+        self._kill_leftovers()
+        await proc.wait()
+
+    def _kill_leftovers(self) -> None:
+        """SIGKILL the process group, then anything of the pod that escaped it."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        for pid in self.applied.pids() | set(pod_processes(self.config.name)):
+            if pid != os.getpid():
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+
+    async def _pump(self, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None
+        partial = b""
+        while True:
+            chunk = await proc.stdout.read(_READ_CHUNK)
+            if not chunk:
+                break
+            data = partial + chunk
+            *lines, partial = data.split(b"\n")
+            if lines:
+                self.log("\n".join(line.decode("utf-8", "replace") for line in lines))
+        if partial:
+            self.log(partial.decode("utf-8", "replace"))
+
+    def _target(self) -> Target:
+        return Target(
+            port=self.config.port, cwd=self.config.cwd, env=self.config.env, preexec=self._demote
+        )
+
+    async def _health(self) -> None:
+        """Mark the pod ready, then return only when liveness fails."""
+        await self._until_ready()
+        self.set(PodState.up, "", ready=True)
+        if self.liveness is None:
+            await asyncio.Event().wait()
+            return
+        probe = self.liveness
+        tracker = Tracker(probe)
+        await asyncio.sleep(probe.initial_delay)
+        while True:
+            if tracker.record(await check(probe, self._target())) is False:
+                return
+            await asyncio.sleep(probe.period)
+
+    async def _until_ready(self) -> None:
+        probe = self.readiness
+        if probe is None:
+            await asyncio.sleep(self.config.settle)
+            return
+        tracker = Tracker(probe)
+        await asyncio.sleep(probe.initial_delay)
+        while True:
+            result = tracker.record(await check(probe, self._target()))
+            if result:
+                return
+            if result is False:
+                # Kubernetes keeps probing an unready pod; reset and keep trying.
+                tracker = Tracker(probe)
+                self.runtime.message = "readiness probe failing"
+                self.pod.write_runtime(self.runtime)
+            await asyncio.sleep(probe.period)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m dockyard.scheduler.local.shim <pod dir>", file=sys.stderr)
+        return 2
+    pod = PodDir(Path(args[0]))
+    config = pod.config()
+    if config is None:
+        print(f"no pod config in {pod.path}", file=sys.stderr)
+        return 1
+    asyncio.run(Shim(pod, config).run())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Fixtures for the CLI tests: one real controller per session (``python -m dockyard server``
+on a free port, SQLite in a temporary directory, terminated at the end), a temporary HOME and
+working directory per test, and a runner that drives the real ``dockyard`` Typer app."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from dockyard.cli.app import app
+from dockyard.client import DockyardClient
+
+ADMIN = "root-admin"
+PASSWORD = "s3cret-pw"
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    log: Path
+    admin: str = ADMIN
+    password: str = PASSWORD
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not become healthy:\n{log.read_text()}")
+
+
+def _ensure_agent(root: Path, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes] | None:
+    """The local scheduler's node agent: ``dockyard server`` is meant to start it; when it
+    did not (yet), start one for the session. ``None`` when the server's own agent is up."""
+    socket_path = root / "agent.sock"
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        if socket_path.exists():
+            return None
+        time.sleep(0.1)
+    root.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "dockyard.scheduler.local.agent", "--root", str(root)]
+    with (cwd / "agent.log").open("wb") as out:
+        agent = subprocess.Popen(
+            [*cmd, "--app-user", ""], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd
+        )
+    deadline = time.monotonic() + 30
+    while not socket_path.exists():
+        if agent.poll() is not None or time.monotonic() > deadline:
+            agent.kill()
+            agent.wait()
+            raise RuntimeError(
+                f"the scheduler agent did not start:\n{(cwd / 'agent.log').read_text()}"
+            )
+        time.sleep(0.1)
+    return agent
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    base = tmp_path_factory.mktemp("controller")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKYARD_")}
+    env.update(
+        DOCKYARD_DATA_DIR=str(base / "data"),
+        DOCKYARD_PLATFORM_DOMAIN="example.test",
+        DOCKYARD_LOG_LEVEL="warning",
+    )
+    log = base / "server.log"
+    cmd = [sys.executable, "-m", "dockyard", "server", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--workers", "1"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=base)
+    url = f"http://127.0.0.1:{port}"
+    agent: subprocess.Popen[bytes] | None = None
+    try:
+        _wait_healthy(url, proc, log)
+        agent = _ensure_agent(base / "data" / "local", env, base)
+        # The first user registered becomes the administrator.
+        with DockyardClient(url) as client:
+            assert client.register(ADMIN, PASSWORD, "admin@example.test")["is_superuser"]
+        yield Server(url=url, log=log)
+    finally:
+        for child in (proc, agent):
+            if child is None:
+                continue
+            child.terminate()
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait(timeout=5)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh HOME (so profiles land in a temp dir) and a working directory outside any
+    git repository."""
+    home = tmp_path / "home"
+    work = tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    for name in list(os.environ):
+        if name.startswith("DOCKYARD_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.chdir(work)
+    return home
+
+
+class Cli:
+    """Runs ``dockyard`` commands in-process; ``ok`` asserts success, ``fails`` failure."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.runner = CliRunner()
+
+    def run(
+        self, *args: str, input: str | None = None, env: dict[str, str] | None = None
+    ) -> Result:
+        return self.runner.invoke(app, list(args), input=input, env=env)
+
+    def ok(self, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        result = self.run(*args, input=input, env=env)
+        command = " ".join(args)
+        assert result.exit_code == 0, (
+            f"dockyard {command} -> {result.exit_code}\n{result.output}\n{result.exception!r}"
+        )
+        return result
+
+    def fails(
+        self, *args: str, input: str | None = None, env: dict[str, str] | None = None
+    ) -> Result:
+        result = self.run(*args, input=input, env=env)
+        assert result.exit_code != 0, f"dockyard {' '.join(args)} succeeded:\n{result.output}"
+        assert "Traceback" not in result.output
+        # An error is a clean exit with a message, never an exception escaping the command.
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+            result.exception
+        )
+        return result
+
+    def register(self, username: str | None = None, password: str = PASSWORD) -> str:
+        username = username or f"u{secrets.token_hex(4)}"
+        self.ok(
+            "register",
+            self.server.url,
+            "-u",
+            username,
+            "-p",
+            password,
+            "--email",
+            f"{username}@example.test",
+        )
+        return username
+
+    def login(self, username: str, password: str = PASSWORD) -> None:
+        self.ok("login", self.server.url, "-u", username, "-p", password)
+
+    def login_admin(self) -> None:
+        self.login(self.server.admin, self.server.password)
+
+
+@pytest.fixture
+def cli(server: Server, home: Path) -> Cli:
+    return Cli(server)
+
+
+@pytest.fixture
+def user(cli: Cli) -> str:
+    """A new ordinary user, registered and logged in through the CLI."""
+    return cli.register()
+
+
+def app_name() -> str:
+    return f"app-{secrets.token_hex(4)}"

@@ -1,0 +1,52 @@
+"""The real ``dockyard`` entry point in a subprocess: help, exit codes, clean errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.cli.conftest import Server
+
+
+def _dockyard(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKYARD_")}
+    env.update(HOME=str(home), COLUMNS="120")
+    return subprocess.run(
+        [sys.executable, "-m", "dockyard", *args],
+        env=env,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_help(home: Path) -> None:
+    done = _dockyard(home, "--help")
+    assert done.returncode == 0, done.stderr
+    for name in ("apps:create", "keys:add", "perms:create", "login", "server", "version"):
+        assert name in done.stdout
+    sub = _dockyard(home, "apps", "--help")
+    assert sub.returncode == 0 and "destroy" in sub.stdout
+
+
+def test_login_failure_exit_code_and_message(server: Server, home: Path) -> None:
+    done = _dockyard(home, "login", server.url, "-u", server.admin, "-p", "wrong")
+    assert done.returncode == 1
+    assert "Unable to log in with provided credentials." in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_not_logged_in(home: Path) -> None:
+    done = _dockyard(home, "apps:list")
+    assert done.returncode == 1
+    assert "Not logged in" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_usage_error(home: Path) -> None:
+    done = _dockyard(home, "apps:info", "--no-such-option")
+    assert done.returncode == 2

@@ -1,0 +1,325 @@
+"""Behaviour of the local backend beyond the contract: crash restarts with backoff, liveness,
+graceful stop, re-adoption after agent restarts, the agent as a subprocess, limits and the
+unprivileged app user."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dockyard.scheduler.base import DeploySpec, PodState, ReleaseSpec, RunSpec
+from dockyard.scheduler.local import LocalScheduler
+from dockyard.scheduler.local.agent import Agent
+from dockyard.scheduler.local.client import spawn_agent
+from dockyard.scheduler.local.node import NodeOptions
+from dockyard.scheduler.local.pods import PodDir, alive, pod_processes
+from dockyard.scheduler.local.runner import run_command
+from dockyard.scheduler.parse import build_processes
+from tests.scheduler.apps import WEB_COMMAND, WORKER_COMMAND
+from tests.scheduler.conftest import make_agent, shutdown
+
+
+def release(
+    app: str,
+    build_dir: Path,
+    procfile: dict[str, str],
+    *,
+    version: int = 1,
+    grace: float = 2.0,
+    **config: dict[str, object],
+) -> ReleaseSpec:
+    return ReleaseSpec(
+        app=app,
+        version=version,
+        processes=build_processes(procfile, **config),  # type: ignore[arg-type]
+        source_dir=str(build_dir),
+        grace_period=grace,
+    )
+
+
+async def eventually(check, within: float = 10.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within
+    while True:
+        result = await check()
+        if result or time.monotonic() > deadline:
+            return result
+        await asyncio.sleep(0.05)
+
+
+def read(path: str) -> str:
+    return Path(path).read_text()
+
+
+def wait_gone(pid: int) -> None:
+    while alive(pid):
+        time.sleep(0.01)
+
+
+def only_pod(agent: Agent, app: str) -> PodDir:
+    (pod,) = agent.node.pod_dirs(app)
+    return pod
+
+
+def child_pid(pod: PodDir) -> int:
+    runtime = pod.runtime()
+    assert runtime and runtime.child_pid
+    return runtime.child_pid
+
+
+async def test_crashing_process_restarts_with_exponential_backoff(
+    agent: Agent, build_dir: Path, app_name: str
+) -> None:
+    spec = release(app_name, build_dir, {"worker": "echo boom; exit 4"})
+    pod = await agent.node.create(spec, "worker", 1)
+    seen: list[str] = []
+
+    async def restarted_four_times() -> bool:
+        runtime = pod.runtime()
+        if runtime and runtime.message not in seen:
+            seen.append(runtime.message)
+        return bool(runtime and runtime.restarts >= 4)
+
+    assert await eventually(restarted_four_times)
+    delays = [m.split("restarting in ")[1] for m in seen if "restarting in" in m]
+    assert delays[:4] == ["0.2s", "0.4s", "0.8s", "1s"]  # doubling, capped at backoff_max
+    assert (await agent.pods(app_name))[0].state in (
+        PodState.crashed,
+        PodState.creating,
+        PodState.starting,
+    )
+    await agent.node.stop(pod)
+    logs = agent.node.logs.tail(app_name, 100)
+    assert f"{app_name}[worker.1]: boom" in logs
+    assert "Process exited with status 4" in logs
+
+
+async def test_killed_process_is_restarted(agent: Agent, build_dir: Path, app_name: str) -> None:
+    spec = release(app_name, build_dir, {"worker": WORKER_COMMAND})
+    await agent.deploy(DeploySpec(spec, {"worker": 1}))
+    pod = only_pod(agent, app_name)
+    first = child_pid(pod)
+    os.killpg(first, signal.SIGKILL)
+
+    async def back_up() -> bool:
+        (status,) = await agent.pods(app_name)
+        return status.state == PodState.up and status.restarts == 1
+
+    assert await eventually(back_up)
+    assert child_pid(pod) != first
+    assert (await agent.pods(app_name))[0].name == pod.name
+
+
+async def test_liveness_probe_restarts_a_pod_that_stops_answering(
+    agent: Agent, build_dir: Path, app_name: str
+) -> None:
+    probe = {"httpGet": {"path": "/health", "port": 80}, "periodSeconds": 1, "failureThreshold": 1}
+    spec = release(
+        app_name, build_dir, {"web": WEB_COMMAND}, healthcheck={"web": {"livenessProbe": probe}}
+    )
+    await agent.deploy(DeploySpec(spec, {"web": 1}))
+    (pod,) = await agent.pods(app_name)
+    async with httpx.AsyncClient(trust_env=False) as client:
+        assert (await client.get(f"http://127.0.0.1:{pod.port}/sick")).status_code == 200
+
+    async def restarted() -> bool:
+        (status,) = await agent.pods(app_name)
+        return status.restarts >= 1 and status.state == PodState.up
+
+    assert await eventually(restarted)
+    assert "Liveness probe failed, restarting" in agent.node.logs.tail(app_name, 100)
+
+
+async def test_stop_sends_sigterm_then_sigkill_after_the_grace_period(
+    agent: Agent, build_dir: Path, app_name: str
+) -> None:
+    stubborn = "trap 'echo got TERM' TERM; while :; do sleep 0.05; done"
+    spec = release(app_name, build_dir, {"worker": stubborn, "web": WEB_COMMAND}, grace=1.0)
+    await agent.deploy(DeploySpec(spec, {"worker": 1, "web": 1}))
+    started = time.monotonic()
+    await agent.scale(DeploySpec(spec, {"web": 1}))
+    took = time.monotonic() - started
+    assert 1.0 <= took < 4.0
+    logs = agent.node.logs.tail(app_name, 100)
+    assert "got TERM" in logs and "did not stop in 1s, killing it" in logs
+    started = time.monotonic()
+    await agent.scale(DeploySpec(spec, {"web": 0}))
+    assert time.monotonic() - started < 1.0  # a process that exits on SIGTERM stops at once
+
+
+async def test_agent_restart_readopts_running_pods(
+    root: Path, build_dir: Path, app_name: str
+) -> None:
+    agent = make_agent(root)
+    await agent.start()
+    spec = release(app_name, build_dir, {"web": WEB_COMMAND, "worker": WORKER_COMMAND})
+    await agent.deploy(DeploySpec(spec, {"web": 1, "worker": 1}))
+    before = {p.name: child_pid(p) for p in agent.node.pod_dirs(app_name)}
+    await agent.close()
+    assert all(pod_processes(name) for name in before)  # apps outlive the agent
+    agent = make_agent(root)
+    await agent.start()
+    try:
+        pods = await agent.pods(app_name)
+        assert {p.name: p.state for p in pods} == {name: PodState.up for name in before}
+        assert {p.name: child_pid(p) for p in agent.node.pod_dirs(app_name)} == before
+        web = next(p for p in pods if p.type == "web")
+        async with httpx.AsyncClient(trust_env=False) as client:
+            assert (await client.get(f"http://127.0.0.1:{web.port}/")).status_code == 200
+        await agent.scale(DeploySpec(spec, {"web": 2, "worker": 1}))
+        assert len(await agent.pods(app_name)) == 3
+    finally:
+        await shutdown(agent)
+
+
+async def test_agent_restart_revives_dead_shims_and_stops_strays(
+    root: Path, build_dir: Path, app_name: str
+) -> None:
+    agent = make_agent(root)
+    await agent.start()
+    v1 = release(app_name, build_dir, {"worker": WORKER_COMMAND})
+    await agent.deploy(DeploySpec(v1, {"worker": 1}))
+    pod = only_pod(agent, app_name)
+    old_child = child_pid(pod)
+    # An interrupted deploy: a v2 pod exists, but the record still says v1.
+    stray = await agent.node.create(
+        release(app_name, build_dir, {"worker": WORKER_COMMAND}, version=2), "worker", 1
+    )
+    await agent.close()
+    runtime = pod.runtime()
+    assert runtime and runtime.shim_pid
+    os.kill(runtime.shim_pid, signal.SIGKILL)
+    wait_gone(runtime.shim_pid)
+    agent = make_agent(root)
+    await agent.start()
+    try:
+        assert not stray.path.exists()
+
+        async def revived() -> bool:
+            pods = await agent.pods(app_name)
+            return [(p.name, p.release, p.state) for p in pods] == [(pod.name, "v1", PodState.up)]
+
+        assert await eventually(revived)
+        assert child_pid(pod) != old_child
+        assert len({os.getpgid(p) for p in pod_processes(pod.name)}) == 1  # no duplicate
+        assert pod_processes(stray.name) == []
+    finally:
+        await shutdown(agent)
+
+
+async def test_monitor_revives_a_killed_shim(agent: Agent, build_dir: Path, app_name: str) -> None:
+    await agent.deploy(
+        DeploySpec(release(app_name, build_dir, {"worker": WORKER_COMMAND}), {"worker": 1})
+    )
+    pod = only_pod(agent, app_name)
+    runtime = pod.runtime()
+    assert runtime and runtime.shim_pid
+    os.kill(runtime.shim_pid, signal.SIGKILL)
+
+    async def revived() -> bool:
+        new = pod.runtime()
+        return bool(new and new.shim_pid != runtime.shim_pid and new.state == PodState.up)
+
+    assert await eventually(revived)
+    assert len({os.getpgid(p) for p in pod_processes(pod.name)}) == 1
+
+
+async def test_agent_as_a_subprocess(root: Path, build_dir: Path, app_name: str) -> None:
+    proc = await spawn_agent(root, app_user=None, deploy_timeout=10)
+    client = LocalScheduler(root)
+    try:
+        spec = release(app_name, build_dir, {"worker": WORKER_COMMAND})
+        await client.deploy(DeploySpec(spec, {"worker": 1}))
+        (pod,) = await client.pods(app_name)
+        proc.terminate()
+        await proc.wait()
+        assert pod_processes(pod.name)
+        proc = await spawn_agent(root, app_user=None)
+        assert [p.name for p in await client.pods(app_name)] == [pod.name]
+        await client.destroy(app_name)
+        assert pod_processes(pod.name) == []
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()
+
+
+def _cgroups_writable() -> bool:
+    return os.geteuid() == 0 and (
+        Path("/sys/fs/cgroup/cgroup.controllers").is_file()
+        or Path("/sys/fs/cgroup/memory/cgroup.procs").is_file()
+    )
+
+
+@pytest.mark.skipif(not _cgroups_writable(), reason="needs root and a cgroup hierarchy")
+async def test_limits_with_cgroups(agent: Agent, build_dir: Path, app_name: str) -> None:
+    spec = release(
+        app_name,
+        build_dir,
+        {"worker": WORKER_COMMAND},
+        memory={"worker": "64M"},
+        cpu={"worker": "500m"},
+    )
+    await agent.deploy(DeploySpec(spec, {"worker": 1}))
+    pid = child_pid(only_pod(agent, app_name))
+    logs = agent.node.logs.tail(app_name, 100)
+    assert "worker.1 limits via cgroup" in logs and "memory 64M, cpu 500m" in logs
+    lines = read(f"/proc/{pid}/cgroup").splitlines()
+    paths = {c: p for _, cs, p in (line.split(":", 2) for line in lines) for c in cs.split(",")}
+    if "cgroup v1" in logs:
+        mem = Path("/sys/fs/cgroup/memory") / paths["memory"].lstrip("/")
+        cpu = Path("/sys/fs/cgroup/cpu") / paths["cpu"].lstrip("/")
+        assert int((mem / "memory.limit_in_bytes").read_text()) == 64 * 1024 * 1024
+        assert int((cpu / "cpu.cfs_quota_us").read_text()) == 50_000
+    else:
+        group = Path("/sys/fs/cgroup") / paths[""].lstrip("/")
+        mem = group
+        assert int((group / "memory.max").read_text()) == 64 * 1024 * 1024
+        assert (group / "cpu.max").read_text().split() == ["50000", "100000"]
+    await agent.destroy(app_name)
+    assert not mem.exists()  # the pod's cgroup goes with it
+
+
+async def test_limits_fall_back_to_rlimits(root: Path, build_dir: Path, app_name: str) -> None:
+    agent = make_agent(root, options=NodeOptions(settle=0.3, use_cgroups=False))
+    await agent.start()
+    try:
+        spec = release(app_name, build_dir, {"worker": WORKER_COMMAND}, memory={"worker": "256M"})
+        await agent.deploy(DeploySpec(spec, {"worker": 1}))
+        pid = child_pid(only_pod(agent, app_name))
+        limits = read(f"/proc/{pid}/limits")
+        data = next(line for line in limits.splitlines() if line.startswith("Max data size"))
+        assert data.split()[3] == str(256 * 1024 * 1024)
+        assert "worker.1 limits via rlimit: memory 256M" in agent.node.logs.tail(app_name, 100)
+    finally:
+        await shutdown(agent)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+async def test_apps_run_as_an_unprivileged_user(root: Path, build_dir: Path, app_name: str) -> None:
+    agent = make_agent(root, app_user="nobody")
+    await agent.start()
+    try:
+        spec = release(app_name, build_dir, {"web": WEB_COMMAND})
+        await agent.deploy(DeploySpec(spec, {"web": 1}))
+        pid = child_pid(only_pod(agent, app_name))
+        status = read(f"/proc/{pid}/status")
+        uid_line = next(line for line in status.splitlines() if line.startswith("Uid:"))
+        assert uid_line.split()[1] == "65534"
+        client = LocalScheduler(root)
+        result = await client.run(RunSpec(spec, f"id -u; ls {root}"))
+        assert result.output.startswith("65534\n") and result.exit_code != 0
+    finally:
+        await shutdown(agent)
+
+
+async def test_run_output_is_capped(build_dir: Path, app_name: str) -> None:
+    spec = RunSpec(release(app_name, build_dir, {}), "head -c 5000 /dev/zero | tr '\\0' x")
+    result = await run_command(spec, name=f"{app_name}-run-1-aaaaa", time_limit=5, output_limit=100)
+    assert result.truncated and result.exit_code == 0
+    assert result.output == "x" * 100 + "\n[output truncated at 100 bytes]\n"
