@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
+import signal
+import time
 
 import typer
 import uvicorn
 
+from dockyard.api.runtime import agent_root
 from dockyard.core.settings import Settings
 from dockyard.db.migrate import upgrade
+from dockyard.scheduler.local.client import spawn_agent
 
 
 def _settings() -> Settings:
@@ -35,11 +42,54 @@ def server(
     workers: int = typer.Option(None, help="API worker processes (DOCKYARD_WORKERS, default 2)."),
 ) -> None:
     """Apply migrations, then serve the API until SIGTERM or Ctrl-C."""
+    os.umask(0o077)  # the database, logs and agent state are the controller's alone
     settings = _settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
     _migrate(settings)
+    agent = _start_agent(settings)
+    try:
+        _serve(settings, host, port, workers)
+    finally:
+        _stop_agent(agent)
+
+
+def _start_agent(settings: Settings) -> int | None:
+    """The local scheduler's node agent: one per host, owned by the server process. App
+    processes outlive it; a restarted agent re-adopts them."""
+    if settings.scheduler != "local":
+        return None
+
+    async def start() -> int:
+        proc = await spawn_agent(
+            agent_root(settings),
+            deploy_timeout=settings.deploy_timeout,
+            run_timeout=settings.run_timeout,
+        )
+        return proc.pid
+
+    return asyncio.run(start())
+
+
+def _stop_agent(pid: int | None) -> None:
+    if pid is None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        with contextlib.suppress(ChildProcessError):
+            done, _status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int | None) -> None:
     uvicorn.run(
         "dockyard.api.app:app_factory",
         factory=True,

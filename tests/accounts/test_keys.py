@@ -277,3 +277,11 @@ async def test_cancelled_users_keys_are_freed(
     r = await add_key(client, bob, "k", line)
     assert r.status_code == 201, r.text
     assert r.json()["owner"] == "bob"
+
+
+async def test_multi_line_key_is_refused(client: httpx.AsyncClient, alice: Account) -> None:
+    two = f"{ssh_key('ed25519')} one\n{ssh_key('p256')} two"
+    r = await add_key(client, alice, "two-lines", two)
+    assert r.status_code == 400
+    assert list(r.json()) == ["public"]
+    assert await key_ids(client, alice) == []

@@ -157,3 +157,16 @@ def test_ed25519_blob_is_exact() -> None:
 
     raw = pub.public_bytes(Encoding.Raw, PublicFormat.Raw)
     assert parse_public_key(line).blob.endswith(raw)
+
+
+@pytest.mark.parametrize("sep", ["\n", "\r\n", "\r", "\x00", "\x1b", "\x7f"])
+def test_rejects_control_characters_in_comment(sep: str) -> None:
+    # Two keys pasted at once, or a comment smuggling a second authorized_keys line.
+    line = ssh_key("ed25519")
+    rejected(f"{line} me@host{sep}{ssh_key('p256')}")
+    rejected(f"{line} me{sep}host")
+
+
+def test_tab_in_comment_is_kept() -> None:
+    line = ssh_key("ed25519")
+    assert parse_public_key(f"{line} me\thost").comment == "me\thost"

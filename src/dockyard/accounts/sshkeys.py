@@ -60,6 +60,9 @@ def parse_public_key(text: str) -> PublicKey:
         raise _bad("expected '<type> <base64> [comment]'")
     key_type, b64 = parts[0], parts[1]
     comment = parts[2].strip() if len(parts) == 3 else ""
+    # A newline in the comment would smuggle a second line into an authorized_keys file.
+    if any(ord(c) < 32 or ord(c) == 127 for c in comment.replace("\t", " ")):
+        raise _bad("the key must be one line without control characters")
     if key_type not in ALLOWED_TYPES:
         raise _bad(
             f"type {key_type[:40]!r} is not supported; use one of {', '.join(ALLOWED_TYPES)}"

@@ -40,9 +40,9 @@ def default_key() -> Path:
 
 def key_id_for(path: Path, public: str) -> str:
     """The key's comment (``user@host``) when it is a valid id, else the file's name."""
-    parts = public.split()
-    if len(parts) >= 3 and _ID_RE.match(parts[2]):
-        return parts[2]
+    comment = " ".join(public.split()[2:])
+    if _ID_RE.match(comment):
+        return comment
     return path.name.split(".")[0] or "key"
 
 

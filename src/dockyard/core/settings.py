@@ -78,4 +78,12 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{self.data_dir / 'dockyard.db'}"
 
     def ensure_dirs(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        """The data dir is traverse-only for others (0711): app processes, which run as an
+        unprivileged user when the controller is root, must reach their build copies under
+        ``builds/`` but can list nothing and read neither the database nor the agent's
+        state, which are created 0600/0700 under a 077 umask."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o711)
+        builds = self.data_dir / "builds"
+        builds.mkdir(exist_ok=True)
+        os.chmod(builds, 0o711)

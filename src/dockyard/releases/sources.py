@@ -66,18 +66,30 @@ def check_local_image(image: str, roots: list[Path]) -> Path:
 
 
 def import_source(source: Path, dest: Path) -> None:
-    """Copy a directory, or safely unpack an archive, into ``dest`` (which must not exist)."""
+    """Copy a directory, or safely unpack an archive, into ``dest`` (which must not exist).
+    The copy is made readable (not writable) by the app's unprivileged user."""
     dest.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(dest.parent, 0o711)
     if source.is_dir():
         shutil.copytree(source, dest, symlinks=True, ignore=shutil.ignore_patterns(".git"))
-        return
-    try:
-        with tarfile.open(source) as archive:
-            archive.extractall(dest, filter="data")
-    except (tarfile.TarError, OSError) as exc:
-        shutil.rmtree(dest, ignore_errors=True)
-        raise Invalid(f"Could not unpack {source.name}: {exc}", field="image") from exc
-    _flatten_single_dir(dest)
+    else:
+        try:
+            with tarfile.open(source) as archive:
+                archive.extractall(dest, filter="data")
+        except (tarfile.TarError, OSError) as exc:
+            shutil.rmtree(dest, ignore_errors=True)
+            raise Invalid(f"Could not unpack {source.name}: {exc}", field="image") from exc
+        _flatten_single_dir(dest)
+    _make_readable(dest)
+
+
+def _make_readable(root: Path) -> None:
+    for path in [root, *root.rglob("*")]:
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode
+        executable = path.is_dir() or mode & 0o111
+        os.chmod(path, 0o755 if executable else 0o644)
 
 
 def _flatten_single_dir(dest: Path) -> None:

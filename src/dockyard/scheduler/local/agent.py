@@ -72,7 +72,10 @@ class Agent:
         self.monitor_interval = monitor_interval
         options = options or NodeOptions()
         if app_user and os.geteuid() == 0:
-            entry = pwd.getpwnam(app_user)
+            try:
+                entry = pwd.getpwnam(app_user)
+            except KeyError:
+                raise SchedulerError(f"The app user {app_user} does not exist") from None
             options.uid, options.gid = entry.pw_uid, entry.pw_gid
         self.tasks = TaskSet("agent")
         self.node = Node(self.root, options, self.tasks)
@@ -256,7 +259,6 @@ class Agent:
                 (self.node.pods_dir / app).rmdir()
             self._record_path(app).unlink(missing_ok=True)
             await asyncio.to_thread(self.node.logs.delete, app)
-        self.locks.pop(app, None)
 
     def _demote(self) -> None:
         uid, gid = self.node.options.uid, self.node.options.gid

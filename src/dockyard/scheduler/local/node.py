@@ -88,10 +88,11 @@ class Node:
         return sorted(p.name for p in self.pods_dir.iterdir() if p.is_dir())
 
     def pod_dirs(self, app: str) -> list[PodDir]:
-        path = self.pods_dir / app
-        if not path.is_dir():
+        try:
+            entries = sorted((self.pods_dir / app).iterdir())
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        return [PodDir(p) for p in sorted(path.iterdir()) if p.is_dir()]
+        return [PodDir(p) for p in entries if p.is_dir()]
 
     def config(self, pod: PodDir) -> PodConfig | None:
         if pod.name not in self.configs:
