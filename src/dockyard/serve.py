@@ -8,6 +8,8 @@ import contextlib
 import logging
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import typer
@@ -16,7 +18,8 @@ import uvicorn
 from dockyard.api.runtime import agent_root
 from dockyard.core.settings import Settings
 from dockyard.db.migrate import upgrade
-from dockyard.scheduler.local.client import spawn_agent
+from dockyard.scheduler.base import SchedulerUnavailable
+from dockyard.scheduler.local.client import LocalScheduler
 
 
 def _settings() -> Settings:
@@ -57,22 +60,46 @@ def server(
 
 def _start_agent(settings: Settings) -> int | None:
     """The local scheduler's node agent: one per host, owned by the server process. App
-    processes outlive it; a restarted agent re-adopts them."""
+    processes outlive it; a restarted agent re-adopts them. Started with ``Popen`` rather
+    than asyncio, whose subprocess transport would kill it when its event loop closes."""
     if settings.scheduler != "local":
         return None
+    root = agent_root(settings)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dockyard.scheduler.local.agent",
+            "--root",
+            str(root),
+            "--deploy-timeout",
+            str(settings.deploy_timeout),
+            "--run-timeout",
+            str(settings.run_timeout),
+        ],
+        stdin=subprocess.DEVNULL,
+    )
 
-    async def start() -> int:
-        proc = await spawn_agent(
-            agent_root(settings),
-            deploy_timeout=settings.deploy_timeout,
-            run_timeout=settings.run_timeout,
-        )
-        return proc.pid
+    async def ready() -> bool:
+        client = LocalScheduler(root)
+        try:
+            return await client.ping()
+        except SchedulerUnavailable:
+            return False
+        finally:
+            await client.aclose()
 
-    return asyncio.run(start())
+    deadline = time.monotonic() + 15
+    while not asyncio.run(ready()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            _stop_agent(proc.pid)
+            raise SystemExit(f"The scheduler agent did not start on {root}")
+        time.sleep(0.05)
+    return proc.pid
 
 
 def _stop_agent(pid: int | None) -> None:
+    """SIGTERM, then SIGKILL after 10 s. App processes keep running for the next agent."""
     if pid is None:
         return
     with contextlib.suppress(ProcessLookupError):

@@ -4,8 +4,10 @@ working directory per test, and a runner that drives the real ``dockyard`` Typer
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -54,31 +56,30 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
     raise RuntimeError(f"the server did not become healthy:\n{log.read_text()}")
 
 
-def _ensure_agent(root: Path, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes] | None:
-    """The local scheduler's node agent: ``dockyard server`` is meant to start it; when it
-    did not (yet), start one for the session. ``None`` when the server's own agent is up."""
-    socket_path = root / "agent.sock"
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:
-        if socket_path.exists():
-            return None
-        time.sleep(0.1)
-    root.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "dockyard.scheduler.local.agent", "--root", str(root)]
-    with (cwd / "agent.log").open("wb") as out:
-        agent = subprocess.Popen(
-            [*cmd, "--app-user", ""], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd
-        )
-    deadline = time.monotonic() + 30
-    while not socket_path.exists():
-        if agent.poll() is not None or time.monotonic() > deadline:
-            agent.kill()
-            agent.wait()
-            raise RuntimeError(
-                f"the scheduler agent did not start:\n{(cwd / 'agent.log').read_text()}"
-            )
-        time.sleep(0.1)
-    return agent
+def _processes_using(path: Path) -> list[int]:
+    """Live processes whose command line names ``path`` (the server's node agent, its pods)."""
+    needle = str(path).encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if stat[stat.rfind(")") + 2] not in "ZX" and needle in cmdline:
+            found.append(int(entry))
+    return found
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")
@@ -97,24 +98,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=base)
     url = f"http://127.0.0.1:{port}"
-    agent: subprocess.Popen[bytes] | None = None
     try:
         _wait_healthy(url, proc, log)
-        agent = _ensure_agent(base / "data" / "local", env, base)
         # The first user registered becomes the administrator.
         with DockyardClient(url) as client:
             assert client.register(ADMIN, PASSWORD, "admin@example.test")["is_superuser"]
         yield Server(url=url, log=log)
     finally:
-        for child in (proc, agent):
-            if child is None:
-                continue
-            child.terminate()
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait(timeout=5)
+        _stop(proc)
+        # The server stops the node agent it started; make sure nothing of ours outlives it.
+        leftovers = _processes_using(base)
+        for pid in leftovers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        assert not leftovers, f"the server left processes behind: {leftovers}"
 
 
 @pytest.fixture

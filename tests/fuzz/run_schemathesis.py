@@ -95,6 +95,8 @@ def call(
             status, raw = response.status, response.read()
     except urllib.error.HTTPError as exc:
         status, raw = exc.code, exc.read()
+    except (OSError, urllib.error.URLError) as exc:
+        raise SetupError(f"{method} {path}: {exc}") from None
     try:
         return status, json.loads(raw) if raw else None
     except ValueError:
@@ -336,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     except SetupError as exc:
         print(f"fuzz setup failed: {exc}", file=sys.stderr)
     finally:
+        if proc.poll() is not None:
+            print(f"the server exited early, with code {proc.returncode}", file=sys.stderr)
+            failed = True
         stop_server(proc)
     server_errors = unhandled_errors(log_path)
     print_summary(results, server_errors, time.monotonic() - started)

@@ -40,8 +40,10 @@ def initial_structure(previous: dict[str, int], procfile: dict[str, str]) -> dic
     return {}
 
 
-async def _local_source(image: str, roots: list[Path], dest: Path) -> tuple[Path, str | None]:
-    source = sources.check_local_image(image, roots)
+async def _local_source(
+    image: str, roots: list[Path], dest: Path, data_dir: Path
+) -> tuple[Path, str | None]:
+    source = sources.check_local_image(image, roots, data_dir=data_dir)
     await asyncio.to_thread(sources.import_source, source, dest)
     return dest, await asyncio.to_thread(sources.read_procfile, dest)
 
@@ -79,7 +81,7 @@ async def create_build(
     source_dir: Path | None = None
     if local:
         dest = engine.builds_dir(data_dir, app) / build_uuid
-        source_dir, found = await _local_source(image, source_roots, dest)
+        source_dir, found = await _local_source(image, source_roots, dest, data_dir)
         if checked is None:
             try:
                 checked = parse_procfile(found) if found else {}

@@ -33,8 +33,10 @@ def source_path(image: str) -> Path | None:
     return None
 
 
-def check_local_image(image: str, roots: list[Path]) -> Path:
-    """The resolved source path of a local build, or a 400 that says what is wrong."""
+def check_local_image(image: str, roots: list[Path], *, data_dir: Path | None = None) -> Path:
+    """The resolved source path of a local build, or a 400 that says what is wrong. A source
+    inside the controller's data dir (other apps' builds, the database) or containing it (the
+    copy would land inside the source being copied) is refused."""
     path = source_path(image)
     if path is None:
         if IMAGE_RE.match(image):
@@ -56,6 +58,13 @@ def check_local_image(image: str, roots: list[Path]) -> Path:
             f"{path} is not under a directory listed in DOCKYARD_LOCAL_SOURCE_ROOTS ({shown})",
             field="image",
         )
+    if data_dir is not None:
+        data = Path(os.path.realpath(data_dir))
+        if resolved == data or data in resolved.parents or resolved in data.parents:
+            raise Invalid(
+                f"{path} overlaps the controller's data directory and cannot be built",
+                field="image",
+            )
     if resolved.is_dir():
         return resolved
     if resolved.is_file() and resolved.name.endswith(ARCHIVE_SUFFIXES):
@@ -71,7 +80,11 @@ def import_source(source: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(dest.parent, 0o711)
     if source.is_dir():
-        shutil.copytree(source, dest, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        try:
+            shutil.copytree(source, dest, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        except (shutil.Error, OSError) as exc:
+            shutil.rmtree(dest, ignore_errors=True)
+            raise Invalid(f"Could not copy {source}: {_first_error(exc)}", field="image") from exc
     else:
         try:
             with tarfile.open(source) as archive:
@@ -81,6 +94,15 @@ def import_source(source: Path, dest: Path) -> None:
             raise Invalid(f"Could not unpack {source.name}: {exc}", field="image") from exc
         _flatten_single_dir(dest)
     _make_readable(dest)
+
+
+def _first_error(exc: Exception) -> str:
+    """``shutil.Error`` carries a list of (src, dst, why); one reason is enough to show."""
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
+        errors = exc.args[0]
+        if errors and isinstance(errors[0], tuple) and len(errors[0]) == 3:
+            return f"{errors[0][0]}: {errors[0][2]}"
+    return str(exc)
 
 
 def _make_readable(root: Path) -> None:
