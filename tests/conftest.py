@@ -118,6 +118,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         reserved_names="admin,dockyard,reserved-app",
         platform_domain="example.test",
         local_source_roots=str(tmp_path),
+        # argon2id still, at its cheapest: the suite registers hundreds of users.
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
         deploy_timeout=20.0,
     )
 

@@ -128,6 +128,9 @@ def start_server(port: int, data_dir: Path, log_path: Path) -> subprocess.Popen[
         DOCKYARD_WORKERS="1",
         DOCKYARD_REGISTRATION_MODE="enabled",
         DOCKYARD_LOG_LEVEL="info",
+        # No build source is acceptable, so the fuzzer can never build an app: no host
+        # directory gets copied and no app process (or one-off ``run`` command) ever starts.
+        DOCKYARD_LOCAL_SOURCE_ROOTS="",
         PYTHONUNBUFFERED="1",
     )
     env.pop("DOCKYARD_DATABASE_URL", None)

@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.accounts.models import Token, User
 from dockyard.accounts.schemas import RegisterIn
-from dockyard.accounts.secrets import hash_password, new_token, token_hash, verify_password
+from dockyard.accounts.secrets import (
+    hash_password,
+    new_token,
+    token_hash,
+    verify_nothing,
+    verify_password,
+)
 from dockyard.apps.models import App
 from dockyard.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from dockyard.core.names import check_email, check_username
@@ -24,8 +30,6 @@ from dockyard.db.paging import page_rows
 
 USERNAME_TAKEN = "A user with that username already exists."
 BAD_CREDENTIALS = "Unable to log in with provided credentials."
-# Verifying against this when the user is unknown keeps login timing uniform.
-_DUMMY_HASH = hash_password("dockyard-timing-equaliser")
 
 
 async def get_user(session: AsyncSession, username: str) -> User:
@@ -81,7 +85,7 @@ async def issue_token(session: AsyncSession, user: User) -> str:
 async def login(*, session: AsyncSession, username: str, password: str) -> str:
     user = await session.scalar(select(User).where(User.username == username))
     if user is None:
-        await asyncio.to_thread(verify_password, _DUMMY_HASH, password)
+        await asyncio.to_thread(verify_nothing, password)
         raise Invalid(BAD_CREDENTIALS, field="non_field_errors")
     ok = await asyncio.to_thread(verify_password, user.password_hash, password)
     if not ok or not user.is_active:

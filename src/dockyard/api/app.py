@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from dockyard import API_VERSION, __version__
 from dockyard.accounts import key_routes as key_routes
 from dockyard.accounts import routes as account_routes
+from dockyard.accounts import secrets
 from dockyard.api import errors, root
 from dockyard.api.middleware import APIConventions
 from dockyard.api.runtime import make_scheduler
@@ -42,6 +43,7 @@ def create_app(
     """The API. Tests pass their own database and scheduler; the server builds both from
     settings in the lifespan."""
     settings = settings or Settings()
+    secrets.configure(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     workers: int = Field(default=2, ge=1, description="API worker processes.")
     log_level: str = "info"
     db_pool_size: int = Field(default=10, ge=1)
+    argon2_time_cost: int = Field(default=3, ge=1, le=20)
+    argon2_memory_kib: int = Field(default=65536, ge=1024, le=4 * 1024 * 1024)
     scheduler: str = Field(default="local", description="local or kubernetes.")
     deploy_timeout: float = Field(
         default=120.0, gt=0, description="Seconds a new pod may take to become ready."
