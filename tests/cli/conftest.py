@@ -73,6 +73,13 @@ def _processes_using(path: Path) -> list[int]:
     return found
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return "?"
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:
@@ -107,7 +114,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     finally:
         _stop(proc)
         # The server stops the node agent it started; make sure nothing of ours outlives it.
-        leftovers = _processes_using(base)
+        leftovers = {pid: _cmdline(pid) for pid in _processes_using(base)}
         for pid in leftovers:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

@@ -23,33 +23,44 @@ from tests.scheduler.apps import write_build
 MARKERS = (b"dockyard.scheduler.local.shim", b"dockyard.scheduler.local.agent")
 
 
-def our_processes() -> dict[int, str]:
-    """Live shims, agents and app processes (marked by DOCKYARD_POD) on this host."""
-    found: dict[int, str] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            if stat[stat.rfind(")") + 2] in "ZX":
+class Tracked:
+    """The roots and app names of one test: what its leftover processes would carry."""
+
+    def __init__(self) -> None:
+        self.roots: list[bytes] = []
+        self.apps: list[bytes] = []
+
+    def processes(self) -> dict[int, str]:
+        """Live shims and agents of our roots, and app processes (``DOCKYARD_POD``) of our apps.
+        Other test runs may share the host, so nothing else counts."""
+        found: dict[int, str] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
                 continue
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            environ = Path(f"/proc/{entry}/environ").read_bytes()
-        except OSError:
-            continue
-        if any(m in cmdline for m in MARKERS) or b"\0DOCKYARD_POD=" in b"\0" + environ:
-            found[int(entry)] = cmdline.replace(b"\0", b" ").decode(errors="replace")
-    return found
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                if stat[stat.rfind(")") + 2] in "ZX":
+                    continue
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+                environ = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            ours = any(m in cmdline for m in MARKERS) and any(r in cmdline for r in self.roots)
+            pods = [e[len(b"DOCKYARD_POD=") :] for e in environ if e.startswith(b"DOCKYARD_POD=")]
+            if ours or any(p.startswith(a + b"-") for p in pods for a in self.apps):
+                found[int(entry)] = cmdline.replace(b"\0", b" ").decode(errors="replace")
+        return found
 
 
 @pytest.fixture(autouse=True)
-def no_leftover_processes() -> Iterator[None]:
-    before = set(our_processes())
-    yield
+def tracked() -> Iterator[Tracked]:
+    """Fails any test that leaves a shim, an agent or an app process behind."""
+    t = Tracked()
+    yield t
     deadline = time.monotonic() + 5
-    left = {}
+    left: dict[int, str] = {}
     while time.monotonic() < deadline:
-        left = {p: c for p, c in our_processes().items() if p not in before}
+        left = t.processes()
         if not left:
             return
         time.sleep(0.1)
@@ -60,8 +71,9 @@ def no_leftover_processes() -> Iterator[None]:
 
 
 @pytest.fixture
-def root() -> Iterator[Path]:
+def root(tracked: Tracked) -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="dy", dir="/tmp"))
+    tracked.roots.append(str(path).encode())
     yield path
     shutil.rmtree(path, ignore_errors=True)
 
@@ -76,8 +88,10 @@ def build_dir() -> Iterator[Path]:
 
 
 @pytest.fixture
-def app_name() -> str:
-    return f"t{secrets.token_hex(3)}"
+def app_name(tracked: Tracked) -> str:
+    name = f"t{secrets.token_hex(3)}"
+    tracked.apps.append(name.encode())
+    return name
 
 
 DEPLOY_TIMEOUT = 5.0

@@ -22,7 +22,7 @@ from dockyard.scheduler.local.pods import PodDir, alive, pod_processes
 from dockyard.scheduler.local.runner import run_command
 from dockyard.scheduler.parse import build_processes
 from tests.scheduler.apps import WEB_COMMAND, WORKER_COMMAND
-from tests.scheduler.conftest import make_agent, shutdown
+from tests.scheduler.conftest import Tracked, make_agent, shutdown
 
 
 def release(
@@ -96,7 +96,7 @@ async def test_crashing_process_restarts_with_exponential_backoff(
     await agent.node.stop(pod)
     logs = agent.node.logs.tail(app_name, 100)
     assert f"{app_name}[worker.1]: boom" in logs
-    assert "Process exited with status 4" in logs
+    assert "worker.1 process exited with status 4" in logs
 
 
 async def test_killed_process_is_restarted(agent: Agent, build_dir: Path, app_name: str) -> None:
@@ -132,7 +132,7 @@ async def test_liveness_probe_restarts_a_pod_that_stops_answering(
         return status.restarts >= 1 and status.state == PodState.up
 
     assert await eventually(restarted)
-    assert "Liveness probe failed, restarting" in agent.node.logs.tail(app_name, 100)
+    assert "web.1 liveness probe failed, restarting" in agent.node.logs.tail(app_name, 100)
 
 
 async def test_stop_sends_sigterm_then_sigkill_after_the_grace_period(
@@ -146,14 +146,14 @@ async def test_stop_sends_sigterm_then_sigkill_after_the_grace_period(
     took = time.monotonic() - started
     assert 1.0 <= took < 4.0
     logs = agent.node.logs.tail(app_name, 100)
-    assert "got TERM" in logs and "did not stop in 1s, killing it" in logs
+    assert "got TERM" in logs and "worker.1 process did not stop in 1s, killing it" in logs
     started = time.monotonic()
     await agent.scale(DeploySpec(spec, {"web": 0}))
     assert time.monotonic() - started < 1.0  # a process that exits on SIGTERM stops at once
 
 
 async def test_agent_restart_readopts_running_pods(
-    root: Path, build_dir: Path, app_name: str
+    root: Path, build_dir: Path, app_name: str, tracked: Tracked
 ) -> None:
     agent = make_agent(root)
     await agent.start()
@@ -162,6 +162,7 @@ async def test_agent_restart_readopts_running_pods(
     before = {p.name: child_pid(p) for p in agent.node.pod_dirs(app_name)}
     await agent.close()
     assert all(pod_processes(name) for name in before)  # apps outlive the agent
+    assert len(tracked.processes()) >= 4  # and the leak guard sees them: 2 shims, 2 apps
     agent = make_agent(root)
     await agent.start()
     try:

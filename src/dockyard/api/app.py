@@ -22,6 +22,8 @@ from dockyard.core.settings import Settings
 from dockyard.db.locks import AppLocks
 from dockyard.db.session import Database
 from dockyard.releases import routes as release_routes
+from dockyard.routing import cert_routes
+from dockyard.routing import routes as routing_routes
 from dockyard.scheduler.base import Scheduler
 
 log = logging.getLogger("dockyard")
@@ -32,6 +34,8 @@ V2_ROUTERS = (
     app_routes.router,
     release_routes.router,
     process_routes.router,
+    routing_routes.router,
+    cert_routes.router,
 )
 
 

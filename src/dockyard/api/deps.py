@@ -19,7 +19,7 @@ from dockyard.scheduler.base import Scheduler
 NO_CREDENTIALS = "Authentication credentials were not provided."
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -70,12 +70,12 @@ UserDep = Annotated[User, Depends(current_user)]
 OptionalUserDep = Annotated[User | None, Depends(optional_user)]
 
 
-def get_scheduler(request: Request) -> Scheduler:
+async def get_scheduler(request: Request) -> Scheduler:
     scheduler: Scheduler = request.app.state.scheduler
     return scheduler
 
 
-def get_locks(request: Request) -> AppLocks:
+async def get_locks(request: Request) -> AppLocks:
     locks: AppLocks = request.app.state.locks
     return locks
 

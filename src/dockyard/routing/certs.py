@@ -13,8 +13,9 @@ import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,11 +26,9 @@ from dockyard.apps.service import load_app
 from dockyard.core.errors import Conflict, Invalid, NotFound
 from dockyard.core.timefmt import utcnow
 from dockyard.db.paging import page_rows
+from dockyard.routing import x509
 from dockyard.routing.hostnames import lookup_form
 from dockyard.routing.models import Certificate, Domain
-from dockyard.routing.x509 import ParsedCertificate, ParsedKey, check_pair
-from dockyard.routing.x509 import parse_certificate as parse_pem
-from dockyard.routing.x509 import parse_private_key
 
 NAME_RE = re.compile(r"^[a-z0-9-]+\Z")
 NAME_MAX = 253
@@ -59,11 +58,11 @@ def check_cert_name(value: str) -> str:
     return value
 
 
-def parse_pair(certificate: str, key: str) -> tuple[ParsedCertificate, ParsedKey]:
+def parse_pair(certificate: str, key: str) -> tuple[x509.ParsedCertificate, x509.ParsedKey]:
     """Blocking (RSA key checks take a while): run in a thread."""
-    parsed_cert = parse_pem(certificate)
-    parsed_key = parse_private_key(key)
-    check_pair(parsed_cert, parsed_key)
+    parsed_cert = x509.parse_certificate(certificate)
+    parsed_key = x509.parse_private_key(key)
+    x509.check_pair(parsed_cert, parsed_key)
     return parsed_cert, parsed_key
 
 
@@ -95,7 +94,9 @@ async def list_certs(
         .where(*_visible(user))
         .order_by(Certificate.name)
     )
-    count, rows = await page_rows(session, stmt, limit=limit, offset=offset)
+    # page_rows is typed for one-entity selects (Select[Any]) under SQLAlchemy 2.1's variadic
+    # generics; the two-column select is fine at runtime.
+    count, rows = await page_rows(session, cast("Select[Any]", stmt), limit=limit, offset=offset)
     domains = await _domains_of(session, [c.id for c, _ in rows])
     return count, [CertView(c, owner, domains[c.id]) for c, owner in rows]
 
@@ -159,9 +160,9 @@ async def _domain_app(session: AsyncSession, domain: str) -> tuple[Domain, str]:
     if name is not None:
         row = (
             await session.execute(
-                select(Domain, App.id).join(App, App.uuid == Domain.app_uuid).where(
-                    Domain.domain == name
-                )
+                select(Domain, App.id)
+                .join(App, App.uuid == Domain.app_uuid)
+                .where(Domain.domain == name)
             )
         ).first()
     if row is None:

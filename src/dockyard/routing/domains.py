@@ -12,6 +12,7 @@ from dockyard.core.errors import Invalid, NotFound
 from dockyard.db.paging import page_rows
 from dockyard.routing.hostnames import lookup_form, normalise_domain, platform_reserved
 from dockyard.routing.models import Domain
+from dockyard.scheduler.base import Scheduler
 
 DOMAIN_TAKEN = "Domain is already in use by another application"
 NO_DOMAIN = "No Domain matches the given query."
@@ -29,7 +30,13 @@ async def list_domains(
 
 
 async def add_domain(
-    *, session: AsyncSession, access: AppAccess, actor: str, domain: str, platform_domain: str
+    *,
+    session: AsyncSession,
+    scheduler: Scheduler,
+    access: AppAccess,
+    actor: str,
+    domain: str,
+    platform_domain: str,
 ) -> Domain:
     name = normalise_domain(domain)
     if platform_reserved(name, platform_domain):
@@ -43,11 +50,14 @@ async def add_domain(
     except IntegrityError:  # a concurrent request took it first
         await session.rollback()
         raise Invalid(DOMAIN_TAKEN, field="domain") from None
+    await scheduler.log_event(access.app.id, "dockyard", f"{actor} added domain {name}")
     return row
 
 
-async def remove_domain(*, session: AsyncSession, access: AppAccess, domain: str) -> str:
-    """Delete the domain (its certificate, if any, stays); returns the stored name."""
+async def remove_domain(
+    *, session: AsyncSession, scheduler: Scheduler, access: AppAccess, actor: str, domain: str
+) -> None:
+    """Delete the domain; its certificate, if any, stays."""
     name = lookup_form(domain)
     row = None
     if name is not None:
@@ -58,4 +68,4 @@ async def remove_domain(*, session: AsyncSession, access: AppAccess, domain: str
         raise NotFound(NO_DOMAIN)
     await session.delete(row)
     await session.commit()
-    return row.domain
+    await scheduler.log_event(access.app.id, "dockyard", f"{actor} removed domain {row.domain}")

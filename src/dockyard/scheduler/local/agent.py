@@ -50,6 +50,7 @@ log = logging.getLogger("dockyard.scheduler")
 SOCKET_NAME = "agent.sock"
 MESSAGE_LIMIT = 64 * 1024 * 1024
 Live = list[tuple[PodDir, PodConfig]]
+_FAILED = (PodState.crashed, PodState.error, PodState.down)
 
 
 class Agent:
@@ -230,8 +231,11 @@ class Agent:
                 label = f"{status.type} pod {status.name}"
                 if status.state == PodState.up:
                     pending.remove(pod)
-                elif status.state in (PodState.crashed, PodState.error, PodState.down):
-                    reason = status.message.split(";")[0] or str(status.state)
+                elif status.restarts or status.state in _FAILED:
+                    # Fail fast: a process that dies before it is ready will not serve.
+                    reason = status.message.split(";")[0] or "crashed"
+                    if reason.startswith("error: "):
+                        reason = reason[len("error: ") :]
                     raise DeployError(f"{label} {reason} before becoming ready")
             if pending and time.monotonic() > deadline:
                 status = self.node.status(pending[0])

@@ -54,10 +54,14 @@ class Shim:
             setattr(self.runtime, key, value)
         self.pod.write_runtime(self.runtime)
 
-    def log(self, text: str, source: str | None = None) -> None:
-        self.logs.append(
-            self.config.app, format_lines(self.config.app, source or self.config.source, text)
-        )
+    def log(self, text: str) -> None:
+        """The app's own output, as ``<app>[web.1]: ...``."""
+        self.logs.append(self.config.app, format_lines(self.config.app, self.config.source, text))
+
+    def event(self, text: str) -> None:
+        """What the supervisor did, as ``<app>[dockyard]: web.1 ...``."""
+        line = f"{self.config.source} {text}"
+        self.logs.append(self.config.app, format_lines(self.config.app, "dockyard", line))
 
     def _preexec(self) -> None:
         # Runs in the forked child as root: join the cgroup, then drop privileges for good.
@@ -83,7 +87,7 @@ class Shim:
             cpu=self.config.cpu,
             use_cgroups=self.config.use_cgroups,
         )
-        self.log(f"{self.config.source} {self.applied.description}", source="dockyard")
+        self.event(self.applied.description)
         failures = 0
         try:
             while not self.stop.is_set():
@@ -106,8 +110,9 @@ class Shim:
             self.set(PodState.down, "stopped", ready=False, child_pid=None)
 
     async def _run_once(self) -> str:
-        """Run the command until it exits, fails liveness, or we are told to stop."""
-        self.set(PodState.creating, "", ready=False)
+        """Run the command until it exits, fails liveness, or we are told to stop. The last
+        failure stays in the message until the process is ready again."""
+        self.set(PodState.creating, ready=False)
         try:
             self.proc = await asyncio.create_subprocess_exec(
                 "/bin/sh",
@@ -122,11 +127,11 @@ class Shim:
                 preexec_fn=self._preexec,
             )
         except (OSError, subprocess.SubprocessError) as exc:
-            self.log(f"cannot start: {exc}")
+            self.event(f"cannot start: {exc}")
             return f"error: cannot start: {exc}"
         proc = self.proc
-        self.set(PodState.starting, "", child_pid=proc.pid)
-        self.log(f"Starting process with command `{self.config.command}`", source="dockyard")
+        self.set(PodState.starting, child_pid=proc.pid)
+        self.event(f"starting process with command `{self.config.command}`")
         pump = asyncio.create_task(self._pump(proc), name="pump")
         exited = asyncio.create_task(proc.wait(), name="wait")
         stop = asyncio.create_task(self.stop.wait(), name="stop")
@@ -141,7 +146,7 @@ class Shim:
                 await self._terminate(proc)
                 outcome = "stopped"
             else:
-                self.log("Liveness probe failed, restarting", source="dockyard")
+                self.event("liveness probe failed, restarting")
                 await self._terminate(proc)
                 outcome = "liveness probe failed"
         finally:
@@ -153,7 +158,7 @@ class Shim:
                 await asyncio.wait_for(pump, 2.0)
             pump.cancel()
         if outcome != "stopped":
-            self.log(f"Process {outcome}", source="dockyard")
+            self.event(f"process {outcome}")
         return outcome
 
     async def _terminate(self, proc: asyncio.subprocess.Process) -> None:
@@ -163,9 +168,7 @@ class Shim:
         try:
             await asyncio.wait_for(proc.wait(), self.config.grace_period)
         except TimeoutError:
-            self.log(
-                f"Process did not stop in {self.config.grace_period:g}s, killing it", "dockyard"
-            )
+            self.event(f"process did not stop in {self.config.grace_period:g}s, killing it")
         self._kill_leftovers()
         await proc.wait()
 
