@@ -81,7 +81,9 @@ def _cmdline(pid: int) -> str:
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
+    # Ctrl-C. (On SIGTERM uvicorn re-raises the signal after its shutdown, so the server
+    # dies before it can stop its node agent.)
+    proc.send_signal(signal.SIGINT)
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,12 +96,14 @@ async def login(*, session: AsyncSession, username: str, password: str) -> str:
     return token
 
 
+# Built once: authentication runs on every request.
+_BY_TOKEN = (
+    select(User).join(Token, Token.user_id == User.id).where(Token.key_hash == bindparam("h"))
+)
+
+
 async def authenticate(*, session: AsyncSession, token: str) -> User:
-    user = await session.scalar(
-        select(User)
-        .join(Token, Token.user_id == User.id)
-        .where(Token.key_hash == token_hash(token))
-    )
+    user = await session.scalar(_BY_TOKEN, {"h": token_hash(token)})
     if user is None or not user.is_active:
         raise Unauthenticated("Invalid token.")
     return user

@@ -60,6 +60,37 @@ def validation_errors(exc: ValidationError) -> FieldErrors:
     return FieldErrors(errors)
 
 
+NULL_CHARACTERS = "Null characters are not allowed."
+
+
+def _has_null(value: Any) -> bool:
+    pending = [value]  # iterative: JSON may nest deeper than Python's recursion limit
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def _no_null_characters(data: dict[str, Any]) -> dict[str, Any]:
+    """Like DRF's ``ProhibitNullCharactersValidator``: no string anywhere in a body may hold
+    U+0000 (PostgreSQL cannot store it, and no name, value or command needs it)."""
+    bad = {
+        "non_field_errors" if "\x00" in key else key
+        for key, value in data.items()
+        if _has_null(key) or _has_null(value)
+    }
+    if bad:
+        raise FieldErrors({field: [NULL_CHARACTERS] for field in sorted(bad)})
+    return data
+
+
 async def read_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_BODY:
@@ -67,9 +98,10 @@ async def read_body(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype in FORM_TYPES:
         try:
-            return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+            form = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
         except UnicodeDecodeError:
             raise Invalid("Form data is not valid UTF-8.") from None
+        return _no_null_characters(form)
     if not raw.strip():
         return {}
     try:
@@ -81,7 +113,7 @@ async def read_body(request: Request) -> dict[str, Any]:
             f"Invalid data. Expected a dictionary, but got {type(data).__name__}.",
             field="non_field_errors",
         )
-    return data
+    return _no_null_characters(data)
 
 
 def parse(model: type[M], data: dict[str, Any]) -> M:

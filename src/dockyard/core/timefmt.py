@@ -13,7 +13,8 @@ def utcnow() -> datetime:
 def iso(value: datetime) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat is several times faster than strftime, and lists format many timestamps.
+    return value.replace(microsecond=0).isoformat() + "Z"
 
 
 def iso_or_none(value: datetime | None) -> str | None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def page_rows(
-    session: AsyncSession, stmt: Select[Any], *, limit: int, offset: int
+    session: AsyncSession, stmt: Select[Any, Any] | Select[Any], *, limit: int, offset: int
 ) -> tuple[int, list[Any]]:
     """Rows of ``stmt`` (without the count column) for one page, and the total count."""
     counted = stmt.add_columns(func.count().over().label("_total")).limit(limit).offset(offset)
