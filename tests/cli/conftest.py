@@ -18,8 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from dockyard.cli.app import app
 from dockyard.client import DockyardClient
@@ -167,6 +166,7 @@ class Cli:
         result = self.run(*args, input=input, env=env)
         assert result.exit_code != 0, f"dockyard {' '.join(args)} succeeded:\n{result.output}"
         assert "Traceback" not in result.output
+        assert "Unexpected" not in result.output
         # An error is a clean exit with a message, never an exception escaping the command.
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(
             result.exception

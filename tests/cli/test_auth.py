@@ -119,7 +119,7 @@ def test_cancel_account(cli: Cli, home: Path) -> None:
     refused = cli.fails("auth:cancel", "--yes")
     assert f"{name} still has applications assigned" in refused.output
     cli.ok("apps:destroy", "-a", app, "--confirm", app)
-    cli.fails("auth:cancel", input="n\n")  # declined: aborted, nothing happens
+    assert "Aborted" in cli.fails("auth:cancel", input="n\n").output  # declined: nothing happens
     cli.ok("whoami")
     cli.ok("auth", "cancel", input="y\n")
     assert _profile(home)["token"] is None

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.cli.conftest import Server
+import pytest
+
+from tests.cli.conftest import Cli, Server, app_name
 
 
 def _dockyard(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -50,3 +52,29 @@ def test_not_logged_in(home: Path) -> None:
 def test_usage_error(home: Path) -> None:
     done = _dockyard(home, "apps:info", "--no-such-option")
     assert done.returncode == 2
+
+
+def test_shell_completion(cli: Cli, user: str, home: Path) -> None:
+    """Typer completion: command names, and app names from the controller for -a."""
+    script = Path(sys.executable).parent / "dockyard"
+    if not script.exists():
+        pytest.skip("the dockyard console script is not installed")
+    app = app_name()
+    cli.ok("apps:create", app)
+
+    def complete(words: str) -> list[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKYARD_")}
+        env.update(
+            HOME=str(home),
+            _DOCKYARD_COMPLETE="complete_bash",
+            COMP_WORDS=words,
+            COMP_CWORD=str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+        )
+        done = subprocess.run(
+            [str(script)], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert "apps:create" in complete("dockyard apps:cr")
+    assert complete(f"dockyard apps:info -a {app[:6]}") == [app]

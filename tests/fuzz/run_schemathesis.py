@@ -104,7 +104,11 @@ def call(
 
 
 def expect(
-    want: int, base: str, method: str, path: str, body: dict[str, Any] | None = None,
+    want: int,
+    base: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
     token: str | None = None,
 ) -> Any:
     status, payload = call(base, method, path, body, token)
@@ -136,8 +140,18 @@ def start_server(port: int, data_dir: Path, log_path: Path) -> subprocess.Popen[
     env.pop("DOCKYARD_DATABASE_URL", None)
     if os.environ.get("DOCKYARD_FUZZ_DATABASE_URL"):
         env["DOCKYARD_DATABASE_URL"] = os.environ["DOCKYARD_FUZZ_DATABASE_URL"]
-    command = [sys.executable, "-m", "dockyard", "server", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "dockyard",
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
     with log_path.open("wb") as log:
         # A session of its own, so stopping the group also stops any worker it forked.
         return subprocess.Popen(
@@ -176,8 +190,9 @@ def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) 
 
 
 def login(base: str, username: str, password: str) -> str:
-    token: str = expect(200, base, "POST", "/v2/auth/login",
-                        {"username": username, "password": password})["token"]
+    token: str = expect(
+        200, base, "POST", "/v2/auth/login", {"username": username, "password": password}
+    )["token"]
     return token
 
 
@@ -185,14 +200,20 @@ def seed(base: str, passwords: dict[str, str]) -> None:
     """Data for the fuzzer to find: a superuser (the first user registered) owning an app
     shared with a second user and an SSH key; and the sacrificial superuser of the
     token-destroying pass, who owns an app so that it can never cancel its own account."""
-    admin = expect(201, base, "POST", "/v2/auth/register",
-                   {"username": ADMIN, "password": passwords[ADMIN], "email": "fuzz@example.com"})
+    admin = expect(
+        201,
+        base,
+        "POST",
+        "/v2/auth/register",
+        {"username": ADMIN, "password": passwords[ADMIN], "email": "fuzz@example.com"},
+    )
     if not admin.get("is_superuser"):
         raise SetupError("the first user is not a superuser: the database must be empty")
     token = login(base, ADMIN, passwords[ADMIN])
     for user in (SECOND, VICTIM):
-        expect(201, base, "POST", "/v2/auth/register",
-               {"username": user, "password": passwords[user]})
+        expect(
+            201, base, "POST", "/v2/auth/register", {"username": user, "password": passwords[user]}
+        )
     expect(201, base, "POST", "/v2/apps", {"id": "fuzz-app"}, token)
     expect(201, base, "POST", "/v2/apps/fuzz-app/perms", {"username": SECOND}, token)
     expect(201, base, "POST", "/v2/keys", {"id": "fuzz-key", "public": ssh_public_key()}, token)
@@ -223,16 +244,26 @@ def run_pass(
 ) -> tuple[int, dict[str, Any] | None, float]:
     report = workdir / f"{name}.json"
     command = [
-        schemathesis_executable(), "run", f"{base}/openapi.json",
-        "--checks", args.checks,
-        "--max-examples", str(args.max_examples),
-        "--seed", str(args.seed),
-        "--workers", str(args.workers),
-        "--generation-database", "none",
-        "--request-timeout", "30",
+        schemathesis_executable(),
+        "run",
+        f"{base}/openapi.json",
+        "--checks",
+        args.checks,
+        "--max-examples",
+        str(args.max_examples),
+        "--seed",
+        str(args.seed),
+        "--workers",
+        str(args.workers),
+        "--generation-database",
+        "none",
+        "--request-timeout",
+        "30",
         "--no-color",
-        "--report", "json" + (",junit" if args.report_dir else ""),
-        "--report-json-path", str(report),
+        "--report",
+        "json" + (",junit" if args.report_dir else ""),
+        "--report-json-path",
+        str(report),
         *selection,
     ]
     if args.report_dir:
@@ -257,7 +288,8 @@ def unhandled_errors(log_path: Path) -> list[str]:
 
 
 def print_summary(
-    results: list[tuple[str, int, dict[str, Any] | None, float]], server_errors: list[str],
+    results: list[tuple[str, int, dict[str, Any] | None, float]],
+    server_errors: list[str],
     total: float,
 ) -> None:
     print("\n=== fuzzing summary")
@@ -273,7 +305,8 @@ def print_summary(
             f"{sum(e['count'] for e in summary.get('errors', []))} errors ({elapsed:.0f}s)"
         )
         for failure in summary.get("failures", []):
-            print(f"    FAIL {failure['title']} x{failure['count']}: {', '.join(failure['operations'])}")
+            where = ", ".join(failure["operations"])
+            print(f"    FAIL {failure['title']} x{failure['count']}: {where}")
         for error in summary.get("errors", []):
             print(f"    ERROR {error['title']} x{error['count']}")
     print(f"- server: {len(server_errors)} unhandled exceptions logged")
@@ -286,17 +319,27 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     extra: list[str] = []
     if "--" in argv:
         at = argv.index("--")
-        argv, extra = argv[:at], argv[at + 1:]
+        argv, extra = argv[:at], argv[at + 1 :]
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES,
-                        help="test cases per operation and phase (default %(default)s)")
+    parser.add_argument(
+        "--max-examples",
+        type=int,
+        default=DEFAULT_MAX_EXAMPLES,
+        help="test cases per operation and phase (default %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--workers", type=int, default=1, help="schemathesis workers")
     parser.add_argument("--checks", default=CHECKS, help="default: %(default)s")
-    parser.add_argument("--report-dir", default=os.environ.get("DOCKYARD_FUZZ_REPORT_DIR"),
-                        help="also write JUnit XML reports here")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the temporary directory (database, server log, reports)")
+    parser.add_argument(
+        "--report-dir",
+        default=os.environ.get("DOCKYARD_FUZZ_REPORT_DIR"),
+        help="also write JUnit XML reports here",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary directory (database, server log, reports)",
+    )
     args = parser.parse_args(argv)
     args.extra = extra
     return args
@@ -321,22 +364,39 @@ def main(argv: list[str] | None = None) -> int:
         # The token-destroying pass first: it changes nothing the main pass relies on (it
         # cannot change passwords, and cancelling a user who owns an app is refused), while
         # the main pass, as a superuser, may change anyone's password.
-        results.append(("token-destroying", *run_pass(
-            "token-destroying", base, args, workdir,
-            selection=["--include-path-regex", TOKEN_DESTROYING_PATHS],
-            env_extra={
-                "SCHEMATHESIS_HOOKS": str(HOOKS),
-                "DOCKYARD_FUZZ_BASE_URL": base,
-                "DOCKYARD_FUZZ_USERNAME": VICTIM,
-                "DOCKYARD_FUZZ_PASSWORD": passwords[VICTIM],
-            },
-        )))
+        results.append(
+            (
+                "token-destroying",
+                *run_pass(
+                    "token-destroying",
+                    base,
+                    args,
+                    workdir,
+                    selection=["--include-path-regex", TOKEN_DESTROYING_PATHS],
+                    env_extra={
+                        "SCHEMATHESIS_HOOKS": str(HOOKS),
+                        "DOCKYARD_FUZZ_BASE_URL": base,
+                        "DOCKYARD_FUZZ_USERNAME": VICTIM,
+                        "DOCKYARD_FUZZ_PASSWORD": passwords[VICTIM],
+                    },
+                ),
+            )
+        )
         # ``all=true`` revoked every token, so log in only now.
         token = login(base, ADMIN, passwords[ADMIN])
-        results.append(("main", *run_pass(
-            "main", base, args, workdir, token=token,
-            selection=["--exclude-path-regex", TOKEN_DESTROYING_PATHS],
-        )))
+        results.append(
+            (
+                "main",
+                *run_pass(
+                    "main",
+                    base,
+                    args,
+                    workdir,
+                    token=token,
+                    selection=["--exclude-path-regex", TOKEN_DESTROYING_PATHS],
+                ),
+            )
+        )
         failed = any(code != 0 for _, code, _, _ in results)
     except SetupError as exc:
         print(f"fuzz setup failed: {exc}", file=sys.stderr)

@@ -3,7 +3,8 @@ and thin wrappers over the HTTP calls the tests repeat.
 
 The sample app: ``web.py`` serves HTTP on 127.0.0.1:$PORT and answers every GET with its
 environment and the contents of ``version.txt`` as JSON; ``worker.py`` prints
-``worker greeting=<GREETING> release=<WORKFLOW_RELEASE>`` every 0.2 s. Every Procfile command
+``worker greeting=<GREETING> release=<WORKFLOW_RELEASE>`` every 0.2 s. Both exit at once
+with status $CRASH when that is set. Every Procfile command
 carries the test's marker as an argument, so the test can find (and count) its processes.
 """
 
@@ -24,6 +25,10 @@ from tests.conftest import Account
 WEB = r"""
 import json, os, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
+
+if os.environ.get("CRASH"):
+    print("web crashing on purpose", flush=True)
+    sys.exit(int(os.environ["CRASH"]))
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -51,7 +56,10 @@ server.serve_forever()
 """
 
 WORKER = r"""
-import os, time
+import os, sys, time
+if os.environ.get("CRASH"):
+    print("worker crashing on purpose", flush=True)
+    sys.exit(int(os.environ["CRASH"]))
 while True:
     greeting = os.environ.get("GREETING", "")
     release = os.environ.get("WORKFLOW_RELEASE")

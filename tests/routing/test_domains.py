@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -201,3 +202,14 @@ async def test_form_encoded_body(client: httpx.AsyncClient, user: Account) -> No
         "/v2/apps/formy/domains", data={"domain": "form.example.com"}, headers=user.headers
     )
     assert r.status_code == 201, r.text
+
+
+async def test_concurrent_claims_one_winner(client: httpx.AsyncClient, user: Account) -> None:
+    for i in range(6):
+        await create_app_for(client, user, f"rival-{i}")
+    answers = await asyncio.gather(
+        *(add(client, f"rival-{i}", user, "prize.example.com") for i in range(6))
+    )
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [201] + [400] * 5, [r.text for r in answers]
+    assert all(r.json() == TAKEN for r in answers if r.status_code == 400)

@@ -148,9 +148,7 @@ def test_apply_settings_defaults_and_changes() -> None:
     # Autoscale and labels merge per key; the whitelist is replaced.
     newer = rules.apply_settings(
         new,
-        SettingsChange(
-            whitelist=[], autoscale={"worker": GOOD, "web": None}, label={"tier": "1"}
-        ),
+        SettingsChange(whitelist=[], autoscale={"worker": GOOD, "web": None}, label={"tier": "1"}),
     )
     assert newer.whitelist == ()
     assert newer.autoscale == {"worker": GOOD}

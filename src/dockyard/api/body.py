@@ -61,24 +61,28 @@ def validation_errors(exc: ValidationError) -> FieldErrors:
 
 
 NULL_CHARACTERS = "Null characters are not allowed."
+# No body of this API nests deeper than a healthcheck probe (about 7 levels). Deeper input is
+# refused before anything recurses over it (repr, json, orjson cap out long before 1024).
+MAX_DEPTH = 32
 
 
 def _has_null(value: Any) -> bool:
-    pending = [value]  # iterative: JSON may nest deeper than Python's recursion limit
+    """Whether any string (key or value) holds U+0000; refuses nesting beyond MAX_DEPTH."""
+    found = False
+    pending = [(value, 1)]  # iterative: the walk itself must not hit the recursion limit
     while pending:
-        item = pending.pop()
+        item, depth = pending.pop()
         if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
+            found = found or "\x00" in item
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise Invalid(f"JSON parse error - nested deeper than {MAX_DEPTH} levels")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return found
 
 
-def _no_null_characters(data: dict[str, Any]) -> dict[str, Any]:
+def _checked(data: dict[str, Any]) -> dict[str, Any]:
     """Like DRF's ``ProhibitNullCharactersValidator``: no string anywhere in a body may hold
     U+0000 (PostgreSQL cannot store it, and no name, value or command needs it)."""
     bad = {
@@ -101,7 +105,7 @@ async def read_body(request: Request) -> dict[str, Any]:
             form = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
         except UnicodeDecodeError:
             raise Invalid("Form data is not valid UTF-8.") from None
-        return _no_null_characters(form)
+        return _checked(form)
     if not raw.strip():
         return {}
     try:
@@ -113,7 +117,7 @@ async def read_body(request: Request) -> dict[str, Any]:
             f"Invalid data. Expected a dictionary, but got {type(data).__name__}.",
             field="non_field_errors",
         )
-    return _no_null_characters(data)
+    return _checked(data)
 
 
 def parse(model: type[M], data: dict[str, Any]) -> M:

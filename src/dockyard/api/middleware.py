@@ -1,7 +1,8 @@
 """Pure ASGI middleware (cheaper than BaseHTTPMiddleware on the hot path):
 
 - trailing slashes are optional on every route: ``/v2/apps/`` is routed as ``/v2/apps``;
-- every response, errors and ``/healthz`` included, carries the API version headers.
+- every response, errors and ``/healthz`` included, carries the API version headers;
+- a path holding a NUL character is answered 404 before routing.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dockyard import API_VERSION, __version__
+from dockyard.api.responses import JSON
 
 V2_HEADERS = [
     (b"deis_api_version", API_VERSION.encode()),
@@ -45,4 +47,9 @@ class APIConventions:
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
+        if "\x00" in path:
+            # No resource is named with a NUL (PostgreSQL cannot even compare one): like a
+            # Django URL pattern, such a path matches nothing.
+            await JSON({"detail": "Not found."}, status_code=404)(scope, receive, send_with_headers)
+            return
         await self.app(scope, receive, send_with_headers)

@@ -10,6 +10,8 @@ from fastapi import Depends, Query, Request
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# Databases take a signed 64-bit OFFSET; anything larger is past the end just the same.
+MAX_OFFSET = 2**63 - 1
 
 
 def _to_int(value: str | None, default: int, *, low: int) -> int:
@@ -35,7 +37,8 @@ def page_params(
     page_size: Annotated[str | None, Query(description="Page size (v1 form).")] = None,
 ) -> Page:
     size = _to_int(limit if limit is not None else page_size, DEFAULT_LIMIT, low=1)
-    return Page(limit=min(size, MAX_LIMIT), offset=_to_int(offset, 0, low=0))
+    offset_number = min(_to_int(offset, 0, low=0), MAX_OFFSET)
+    return Page(limit=min(size, MAX_LIMIT), offset=offset_number)
 
 
 async def _page_dependency(

@@ -28,8 +28,9 @@ def parse_structure(data: dict[str, Any]) -> dict[str, int]:
         value: int | None = None
         if isinstance(raw, int) and not isinstance(raw, bool):
             value = raw
-        elif isinstance(raw, str) and raw.strip().isdigit():
-            value = int(raw.strip())
+        elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
+            digits = raw.strip().lstrip("0") or "0"
+            value = int(digits) if len(digits) <= 4 else None  # int() refuses 4300+ digits
         if value is None or value < 0 or value > 1000:
             raise Invalid(f"Invalid scaling format: {ptype}={raw!r} is not an integer in 0-1000")
         structure[ptype] = value

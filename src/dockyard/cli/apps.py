@@ -77,7 +77,7 @@ def list_apps(json: JsonOpt = False) -> None:
     output.table(
         ["ID", "OWNER", "URL", "CREATED"],
         [(a["id"], a["owner"], app_url(a), a["created"]) for a in apps],
-        title="=== Apps",
+        title="Apps",
         empty="No apps yet. Create one with `dockyard apps:create`.",
     )
 

@@ -21,6 +21,20 @@ from dockyard.client.profile import Profile
 REMOTE = "dockyard"
 BUILDER_PORT = 2222
 
+
+def complete_app(incomplete: str) -> list[str]:
+    """Shell completion of app names; silent (no names) on any failure."""
+    try:
+        prof = profile.load()
+        if not prof.logged_in or prof.controller is None:
+            return []
+        with DockyardClient(prof.controller, prof.token, timeout=3.0) as client:
+            names = [a["id"] for a in client.apps()]
+    except Exception:  # completion must never print an error into the shell
+        return []
+    return [n for n in names if n.startswith(incomplete)]
+
+
 AppOpt = Annotated[
     str | None,
     typer.Option(
@@ -28,6 +42,7 @@ AppOpt = Annotated[
         "-a",
         help="The app. Default: the app of the git remote named 'dockyard' in this directory.",
         show_default=False,
+        autocompletion=complete_app,
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")]

@@ -57,7 +57,7 @@ def list_keys(json: JsonOpt = False) -> None:
     output.table(
         ["ID", "FINGERPRINT (MD5)", "KEY"],
         [(k["id"], k["fingerprint"], _short(k["public"])) for k in keys],
-        title="=== Keys",
+        title="Keys",
         empty="No keys yet. Add one with `dockyard keys:add`.",
     )
 

@@ -70,12 +70,15 @@ def table(
     if not rows:
         message(empty)
         return
-    grid = Table(title=title, title_justify="left", header_style="bold", box=None)
+    grid = Table(header_style="bold", box=None, pad_edge=False)
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
         grid.add_row(*(_cell(v) for v in row))
-    console().print(grid)
+    out = console()
+    if title:
+        out.print(Text(f"=== {title}", style="bold"))
+    out.print(grid)
 
 
 def details(fields: Sequence[tuple[str, Any]], *, title: str | None = None) -> None:

@@ -40,9 +40,7 @@ def list_perms(app: AppOpt = None, admin: AdminOpt = False, json: JsonOpt = Fals
         if json:
             output.print_json(admins)
         else:
-            output.table(
-                ["USERNAME"], [(a["username"],) for a in admins], title="=== Administrators"
-            )
+            output.table(["USERNAME"], [(a["username"],) for a in admins], title="Administrators")
         return
     app_id = app_name(app)
     with session() as client:
@@ -53,7 +51,7 @@ def list_perms(app: AppOpt = None, admin: AdminOpt = False, json: JsonOpt = Fals
         output.table(
             ["USERNAME"],
             [(u,) for u in users],
-            title=f"=== {app_id}'s Users",
+            title=f"{app_id}'s Users",
             empty=f"{app_id} has no collaborators.",
         )
 

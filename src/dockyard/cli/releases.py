@@ -36,7 +36,7 @@ def list_releases(
             (f"v{r['version']}", r["created"], r["summary"] + (" (failed)" if r["failed"] else ""))
             for r in releases
         ],
-        title=f"=== {app_id} Releases",
+        title=f"{app_id} Releases",
     )
 
 

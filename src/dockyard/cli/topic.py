@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, get_type_hints
 
-import click
 import typer
+from typer.exceptions import TyperException
 
 from dockyard.cli import output
 from dockyard.client import ClientError, ProfileError
@@ -42,8 +42,8 @@ def guarded(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
+        except (typer.Exit, typer.Abort, TyperException):
+            raise  # exits, aborted prompts and usage errors: Typer reports them
         except ClientError as exc:
             output.fail(_client_error_text(exc))
         except ProfileError as exc:

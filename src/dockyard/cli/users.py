@@ -25,5 +25,5 @@ def list_users(json: JsonOpt = False) -> None:
             (u["username"], u.get("email") or None, u["is_superuser"], u["date_joined"])
             for u in users
         ],
-        title="=== Users",
+        title="Users",
     )

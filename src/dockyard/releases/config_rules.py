@@ -43,6 +43,11 @@ def _as_text(value: Any, field: str, key: str) -> str:
     raise Invalid(f"{key}: value must be a string or a number", field=field)
 
 
+def _is_port(text: str) -> bool:
+    # ASCII digits only, and few enough for int(): "²" is a digit int() refuses.
+    return text.isascii() and text.isdigit() and len(text) <= 5 and 1 <= int(text) <= 65535
+
+
 def _check_values(changes: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in changes.items():
@@ -52,7 +57,7 @@ def _check_values(changes: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = None
             continue
         text = _as_text(value, "values", key)
-        if key == "PORT" and not (text.isdigit() and 1 <= int(text) <= 65535):
+        if key == "PORT" and not _is_port(text):
             raise Invalid("PORT needs to be a numeric value between 1 and 65535", field="values")
         out[key] = text
     return out

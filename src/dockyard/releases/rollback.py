@@ -11,8 +11,23 @@ from dockyard.releases import engine
 from dockyard.releases.models import Config, Release
 from dockyard.scheduler.base import Scheduler
 
+NO_BUILD = "Cannot roll back to a release without a build."
+
+MAX_VERSION = 2**31 - 1  # releases.version is a 32-bit INTEGER column
+
 
 async def _target(session: AsyncSession, app: App, version: int | None) -> Release:
+    target = await _find_target(session, app, version)
+    if target.build_uuid is None:
+        # Rolling a running app back to a config-only release would leave its processes
+        # running a release that is no longer current (and scale/run without a build).
+        current = await engine.current_release(session, app)
+        if current.build_uuid is not None:
+            raise Invalid(NO_BUILD)
+    return target
+
+
+async def _find_target(session: AsyncSession, app: App, version: int | None) -> Release:
     if version is None:
         current = await engine.current_release(session, app)
         target = await session.scalar(
@@ -27,11 +42,13 @@ async def _target(session: AsyncSession, app: App, version: int | None) -> Relea
         if target is None or target.version == 1:
             raise Invalid("Cannot roll back to initial release.")
         return target
-    if version < 0:
+    if version < 1:  # as the reference: v0 does not exist, and this is the message
         raise Invalid("version cannot be below 0")
-    target = await session.scalar(
-        select(Release).where(Release.app_uuid == app.uuid, Release.version == version)
-    )
+    target = None
+    if version <= MAX_VERSION:  # a bigger number cannot even be bound to the query
+        target = await session.scalar(
+            select(Release).where(Release.app_uuid == app.uuid, Release.version == version)
+        )
     if target is None:
         raise NotFound(f"Release v{version} does not exist.")
     if target.version == 1:

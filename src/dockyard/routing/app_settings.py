@@ -3,9 +3,9 @@ autoscale, label) and the whitelist view of those settings.
 
 Each app has at most one TLS row and one settings row, made on first use with the defaults
 (``INSERT ... ON CONFLICT DO NOTHING``, so concurrent first uses agree on one row). Changes
-lock the row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises writers), apply a
-pure rule from ``settings_rules``, answer 409 when nothing would change, and record an event
-in the app's log. ``owner`` is whoever changed the row last (the app owner at first).
+lock the row first (see ``_row``), apply a pure rule from ``settings_rules``, answer 409
+when nothing would change, and record an event in the app's log. ``owner`` is whoever
+changed the row last (the app owner at first).
 """
 
 from __future__ import annotations
@@ -28,25 +28,40 @@ from dockyard.scheduler.base import Scheduler
 Row = TypeVar("Row", AppTLS, AppSettings)
 
 
-async def _row(
-    session: AsyncSession, model: type[Row], access: AppAccess, *, lock: bool = False
-) -> Row:
-    """The app's row of ``model``, made with the defaults if there is none yet."""
-    app_uuid = access.app.uuid
-    stmt = select(model).where(model.app_uuid == app_uuid)
-    row = await session.scalar(stmt.with_for_update() if lock else stmt)
-    if row is not None:
-        return row
+async def _ensure(session: AsyncSession, model: type[Row], access: AppAccess) -> None:
+    """Make the app's row with the defaults unless it exists (race-free)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     await session.execute(
         insert(model)
-        .values(app_uuid=app_uuid, owner=access.owner)
+        .values(app_uuid=access.app.uuid, owner=access.owner)
         .on_conflict_do_nothing(index_elements=[model.app_uuid])
     )
-    found = await session.scalar(stmt.with_for_update() if lock else stmt)
-    assert found is not None
-    return found
+
+
+async def _row(
+    session: AsyncSession, model: type[Row], access: AppAccess, *, lock: bool = False
+) -> Row:
+    """The app's row of ``model``, made with the defaults if there is none yet.
+
+    With ``lock`` the row is held until the caller commits or rolls back, so concurrent
+    read-modify-write changes serialise instead of losing updates. The open transaction is
+    ended first; the insert is then the new transaction's first statement and a write, so
+    SQLite takes its write lock there (waiting out the busy timeout) rather than reading a
+    value another writer is about to replace; PostgreSQL locks the row with FOR UPDATE.
+    """
+    stmt = select(model).where(model.app_uuid == access.app.uuid)
+    if lock:
+        await session.commit()
+        await _ensure(session, model, access)
+        row = await session.scalar(stmt.with_for_update())
+    else:
+        row = await session.scalar(stmt)
+        if row is None:
+            await _ensure(session, model, access)
+            row = await session.scalar(stmt)
+    assert row is not None
+    return row
 
 
 def _state(row: AppSettings) -> rules.SettingsState:

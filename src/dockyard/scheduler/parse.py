@@ -18,8 +18,9 @@ MEMORY_MESSAGE = (
 CPU_MESSAGE = "CPU limit format: <value> or <value>/<value>, where value must be a numeric"
 HEALTHCHECK_KEYS_MESSAGE = "Healthcheck keys must be either livenessProbe or readinessProbe"
 
-_MEMORY_RE = re.compile(r"^([0-9]+)([bkmg]|[kmg]b)$", re.IGNORECASE)
-_CPU_RE = re.compile(r"^([0-9]+(?:\.[0-9]+)?|\.[0-9]+)(m?)$")
+# At most 15 integer digits: beyond, int() refuses the text or the number is absurd.
+_MEMORY_RE = re.compile(r"^([0-9]{1,15})([bkmg]|[kmg]b)$", re.IGNORECASE)
+_CPU_RE = re.compile(r"^([0-9]{1,15}(?:\.[0-9]+)?|\.[0-9]+)(m?)$")
 _UNITS = {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _TIMING = {
     "initialDelaySeconds": ("initial_delay", 0),
@@ -75,8 +76,12 @@ def _port(value: Any, kind: str) -> int | str:
         if not 1 <= value <= 65535:
             raise Invalid(f"{kind} port must be in 1-65535", field="healthcheck")
         return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        if len(value) > 5 or not 1 <= int(value) <= 65535:
+            raise Invalid(f"{kind} port must be in 1-65535", field="healthcheck")
+        return int(value)
     if isinstance(value, str):
-        return int(value) if value.isdigit() else value
+        return value
     raise Invalid(f"{kind} port must be a number or a name", field="healthcheck")
 
 

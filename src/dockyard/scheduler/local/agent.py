@@ -1,14 +1,14 @@
 """The node agent: the one process that owns the local pods of every app, like a kubelet.
 
-API workers talk to it over ``<root>/agent.sock`` (one JSON request and one JSON answer per
-connection, see ``client``). It serialises deploy, scale, restart and destroy per app, rolls
-releases (new pods ready before old pods stop), watches that every pod's shim is alive, and on
-start re-adopts the pods it finds on disk: a live shim is kept, a dead one is replaced, pods
-that do not belong to the app's recorded release (an interrupted deploy) are stopped, and the
-counts are brought back to the recorded structure. The recorded release and structure
-(``<root>/apps/<app>.json``) are written only once a rollout succeeded, so they always name what
-is serving. An ``flock`` on ``<root>/agent.lock`` keeps a second agent off the same root.
-Stopping the agent leaves app processes running.
+API workers talk to it over ``<root>/agent.sock`` (see ``protocol``); ``Agent`` also has the
+``Scheduler`` methods itself, for in-process use. It serialises deploy, scale, restart and
+destroy per app, rolls releases (new pods ready before old pods stop), watches that every
+pod's shim is alive, and on start re-adopts the pods it finds on disk: a live shim is kept, a
+dead one is replaced, pods that do not belong to the app's recorded release (an interrupted
+deploy) are stopped, and the counts are brought back to the recorded structure. The recorded
+release and structure (``<root>/apps/<app>.json``) are written only once a rollout succeeded,
+so they always name what is serving. An ``flock`` on ``<root>/agent.lock`` keeps a second
+agent off the same root. Stopping the agent leaves app processes running.
 """
 
 from __future__ import annotations
@@ -17,18 +17,15 @@ import argparse
 import asyncio
 import contextlib
 import fcntl
-import json
+import functools
 import logging
 import os
 import pwd
 import signal
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
-from dockyard.core.errors import DockyardError
 from dockyard.scheduler.base import (
     DeployError,
     DeploySpec,
@@ -36,6 +33,8 @@ from dockyard.scheduler.base import (
     PodState,
     PodStatus,
     ReleaseSpec,
+    RunResult,
+    RunSpec,
     SchedulerError,
     check_structure,
 )
@@ -43,12 +42,11 @@ from dockyard.scheduler.local import wire
 from dockyard.scheduler.local.names import run_name
 from dockyard.scheduler.local.node import Node, NodeOptions
 from dockyard.scheduler.local.pods import PodConfig, PodDir, read_json, write_json
+from dockyard.scheduler.local.protocol import MESSAGE_LIMIT, SOCKET_NAME, handle
 from dockyard.scheduler.local.runner import DEFAULT_OUTPUT_LIMIT, run_command
 from dockyard.scheduler.local.tasks import TaskSet
 
 log = logging.getLogger("dockyard.scheduler")
-SOCKET_NAME = "agent.sock"
-MESSAGE_LIMIT = 64 * 1024 * 1024
 Live = list[tuple[PodDir, PodConfig]]
 _FAILED = (PodState.crashed, PodState.error, PodState.down)
 
@@ -102,7 +100,7 @@ class Agent:
         self.socket_path.unlink(missing_ok=True)
         await self.adopt()
         self._server = await asyncio.start_unix_server(
-            self._handle, path=str(self.socket_path), limit=MESSAGE_LIMIT
+            functools.partial(handle, self), path=str(self.socket_path), limit=MESSAGE_LIMIT
         )
         os.chmod(self.socket_path, 0o600)
         self.tasks.spawn(self._monitor(), "monitor")
@@ -264,6 +262,21 @@ class Agent:
             self._record_path(app).unlink(missing_ok=True)
             await asyncio.to_thread(self.node.logs.delete, app)
 
+    async def run(self, spec: RunSpec) -> RunResult:
+        return await run_command(
+            spec,
+            name=run_name(spec.release.app),
+            time_limit=spec.timeout or self.run_timeout,
+            output_limit=self.run_output_limit,
+            preexec=self._demote,
+        )
+
+    async def logs(self, app: str, *, lines: int = 100) -> str:
+        return await asyncio.to_thread(self.node.logs.tail, app, lines)
+
+    async def log_event(self, app: str, source: str, message: str) -> None:
+        await asyncio.to_thread(self.node.logs.write, app, source, message)
+
     def _demote(self) -> None:
         uid, gid = self.node.options.uid, self.node.options.gid
         if uid is not None and gid is not None:
@@ -315,71 +328,6 @@ class Agent:
                         if not self.node.shim_alive(pod):
                             log.warning("supervisor of pod %s died; restarting it", pod.name)
                             await self.node.revive(pod)
-
-    # -- the socket protocol ----------------------------------------------------------------
-
-    def _ops(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[Any]]]:
-        async def ping(a: dict[str, Any]) -> str:
-            return "pong"
-
-        async def deploy(a: dict[str, Any]) -> None:
-            await self.deploy(wire.deploy_from_dict(a["spec"]))
-
-        async def scale(a: dict[str, Any]) -> None:
-            await self.scale(wire.deploy_from_dict(a["spec"]))
-
-        async def restart(a: dict[str, Any]) -> list[dict[str, Any]]:
-            pods = await self.restart(a["app"], type=a.get("type"), name=a.get("name"))
-            return [wire.status_to_dict(p) for p in pods]
-
-        async def pods(a: dict[str, Any]) -> list[dict[str, Any]]:
-            return [wire.status_to_dict(p) for p in await self.pods(a["app"], type=a.get("type"))]
-
-        async def run(a: dict[str, Any]) -> dict[str, Any]:
-            spec = wire.run_from_dict(a["spec"])
-            result = await run_command(
-                spec,
-                name=run_name(spec.release.app),
-                time_limit=spec.timeout or self.run_timeout,
-                output_limit=self.run_output_limit,
-                preexec=self._demote,
-            )
-            return wire.result_to_dict(result)
-
-        async def logs(a: dict[str, Any]) -> str:
-            return await asyncio.to_thread(self.node.logs.tail, a["app"], int(a["lines"]))
-
-        async def log_event(a: dict[str, Any]) -> None:
-            await asyncio.to_thread(self.node.logs.write, a["app"], a["source"], a["message"])
-
-        async def destroy(a: dict[str, Any]) -> None:
-            await self.destroy(a["app"])
-
-        return {
-            f.__name__: f
-            for f in (ping, deploy, scale, restart, pods, run, logs, log_event, destroy)
-        }
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            request = json.loads(await reader.readline())
-            op = self._ops().get(request.get("op"))
-            if op is None:
-                raise SchedulerError(f"Unknown operation {request.get('op')!r}")
-            response: dict[str, Any] = {"ok": True, "result": await op(request.get("args", {}))}
-        except DockyardError as exc:
-            response = {"ok": False, "error": {"type": type(exc).__name__, "message": exc.message}}
-        except Exception as exc:
-            log.exception("scheduler agent request failed")
-            error = {"type": "SchedulerError", "message": f"Scheduler agent error: {exc}"}
-            response = {"ok": False, "error": error}
-        try:
-            writer.write(json.dumps(response).encode() + b"\n")
-            await writer.drain()
-        except OSError:
-            pass  # the client went away; the operation itself is complete
-        finally:
-            writer.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,7 +28,7 @@ from dockyard.scheduler.base import (
     SchedulerUnavailable,
 )
 from dockyard.scheduler.local import wire
-from dockyard.scheduler.local.agent import MESSAGE_LIMIT, SOCKET_NAME
+from dockyard.scheduler.local.protocol import MESSAGE_LIMIT, SOCKET_NAME
 
 _ERRORS: dict[str, type[SchedulerError]] = {
     cls.__name__: cls

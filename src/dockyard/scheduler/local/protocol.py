@@ -1,0 +1,101 @@
+"""The agent's socket protocol: one JSON line in, one JSON line out, one request per
+connection on ``<root>/agent.sock`` (mode 0600).
+
+A request is ``{"op": <name>, "args": {...}}``; the answer is ``{"ok": true, "result": ...}``
+or ``{"ok": false, "error": {"type": <SchedulerError subclass name>, "message": ...}}``. The
+operations are the ``Scheduler`` methods plus ``ping``; dataclasses travel in the forms of
+``wire``. Both sides import their half from here so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from dockyard.core.errors import DockyardError
+from dockyard.scheduler.base import SchedulerError
+from dockyard.scheduler.local import wire
+
+if TYPE_CHECKING:
+    from dockyard.scheduler.local.agent import Agent
+
+SOCKET_NAME = "agent.sock"
+MESSAGE_LIMIT = 64 * 1024 * 1024
+log = logging.getLogger("dockyard.scheduler")
+Operation = Callable[["Agent", dict[str, Any]], Awaitable[Any]]
+
+
+async def _ping(agent: Agent, a: dict[str, Any]) -> str:
+    return "pong"
+
+
+async def _deploy(agent: Agent, a: dict[str, Any]) -> None:
+    await agent.deploy(wire.deploy_from_dict(a["spec"]))
+
+
+async def _scale(agent: Agent, a: dict[str, Any]) -> None:
+    await agent.scale(wire.deploy_from_dict(a["spec"]))
+
+
+async def _restart(agent: Agent, a: dict[str, Any]) -> list[dict[str, Any]]:
+    pods = await agent.restart(a["app"], type=a.get("type"), name=a.get("name"))
+    return [wire.status_to_dict(p) for p in pods]
+
+
+async def _pods(agent: Agent, a: dict[str, Any]) -> list[dict[str, Any]]:
+    return [wire.status_to_dict(p) for p in await agent.pods(a["app"], type=a.get("type"))]
+
+
+async def _run(agent: Agent, a: dict[str, Any]) -> dict[str, Any]:
+    return wire.result_to_dict(await agent.run(wire.run_from_dict(a["spec"])))
+
+
+async def _logs(agent: Agent, a: dict[str, Any]) -> str:
+    return await agent.logs(a["app"], lines=int(a["lines"]))
+
+
+async def _log_event(agent: Agent, a: dict[str, Any]) -> None:
+    await agent.log_event(a["app"], a["source"], a["message"])
+
+
+async def _destroy(agent: Agent, a: dict[str, Any]) -> None:
+    await agent.destroy(a["app"])
+
+
+OPERATIONS: dict[str, Operation] = {
+    "ping": _ping,
+    "deploy": _deploy,
+    "scale": _scale,
+    "restart": _restart,
+    "pods": _pods,
+    "run": _run,
+    "logs": _logs,
+    "log_event": _log_event,
+    "destroy": _destroy,
+}
+
+
+async def handle(agent: Agent, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Serve one connection."""
+    try:
+        request = json.loads(await reader.readline())
+        op = OPERATIONS.get(request.get("op"))
+        if op is None:
+            raise SchedulerError(f"Unknown operation {request.get('op')!r}")
+        response: dict[str, Any] = {"ok": True, "result": await op(agent, request.get("args", {}))}
+    except DockyardError as exc:
+        response = {"ok": False, "error": {"type": type(exc).__name__, "message": exc.message}}
+    except Exception as exc:
+        log.exception("scheduler agent request failed")
+        error = {"type": "SchedulerError", "message": f"Scheduler agent error: {exc}"}
+        response = {"ok": False, "error": error}
+    try:
+        writer.write(json.dumps(response).encode() + b"\n")
+        await writer.drain()
+    except OSError:
+        pass  # the client went away; the operation itself is complete
+    finally:
+        writer.close()
