@@ -76,6 +76,10 @@ def _start_agent(settings: Settings) -> int | None:
             str(settings.deploy_timeout),
             "--run-timeout",
             str(settings.run_timeout),
+            "--app-user",
+            settings.app_user,
+            "--settle",
+            str(settings.settle_time),
         ],
         stdin=subprocess.DEVNULL,
     )

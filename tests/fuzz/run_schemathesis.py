@@ -66,7 +66,7 @@ TOKEN_DESTROYING_PATHS = r"^/v2/auth/(cancel|tokens)$"
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance"
 DEFAULT_SEED = 20240601
-DEFAULT_MAX_EXAMPLES = 25
+DEFAULT_MAX_EXAMPLES = 100
 
 ADMIN, SECOND, VICTIM = "fuzz-admin", "fuzz-user", "fuzz-victim"
 

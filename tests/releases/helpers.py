@@ -4,8 +4,8 @@ and thin wrappers over the HTTP calls the tests repeat.
 The sample app: ``web.py`` serves HTTP on 127.0.0.1:$PORT and answers every GET with its
 environment and the contents of ``version.txt`` as JSON; ``worker.py`` prints
 ``worker greeting=<GREETING> release=<WORKFLOW_RELEASE>`` every 0.2 s. Both exit at once
-with status $CRASH when that is set. Every Procfile command
-carries the test's marker as an argument, so the test can find (and count) its processes.
+with status $CRASH when that is set. Every Procfile command carries the test's marker as an
+argument, so the test can find (and count) its processes.
 """
 
 from __future__ import annotations
@@ -194,12 +194,12 @@ async def web_env(scheduler: Any, app: str) -> list[dict[str, Any]]:
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]], *, timeout: float = 10.0, interval: float = 0.1
+    check: Callable[[], Awaitable[bool]], *, within: float = 10.0, interval: float = 0.1
 ) -> None:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while not await check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
+            raise AssertionError(f"condition not met within {within}s")
         await asyncio.sleep(interval)
 
 

@@ -4,6 +4,7 @@ URL), the Procfile and its override, the copy in the data dir, and the refusals.
 from __future__ import annotations
 
 import io
+import os
 import re
 import tarfile
 from pathlib import Path
@@ -229,9 +230,7 @@ async def test_new_build_keeps_scale_and_drops_vanished_types(
     assert r.status_code == 204
     assert await structure(client, user, "bld-keep") == {"web": 1, "worker": 1}
     # The next build has no worker: it is scaled to 0 and its pod stops.
-    await built(
-        client, user, "bld-keep", source, procfile={"web": f"python3 web.py {marker}"}
-    )
+    await built(client, user, "bld-keep", source, procfile={"web": f"python3 web.py {marker}"})
     assert await structure(client, user, "bld-keep") == {"web": 1}
     running = await pods(client, user, "bld-keep")
     assert [(p["type"], p["release"], p["state"]) for p in running] == [("web", "v3", "up")]
@@ -376,7 +375,8 @@ async def test_archive_escaping_its_directory_is_refused(
     r = await build(client, user, "bld-evil", archive)
     assert r.status_code == 400
     assert message(r).startswith("Could not unpack evil.tar")
-    assert not list(tmp_path.rglob("escaped-procfile"))
+    for escaped in (tmp_path, settings.data_dir, settings.data_dir / "builds"):
+        assert "escaped-procfile" not in os.listdir(escaped)
     await assert_nothing_created(client, user, "bld-evil", settings)
 
 
@@ -420,8 +420,6 @@ async def test_uncopyable_source_is_a_clean_400(
     client: httpx.AsyncClient, user: Account, tmp_path: Path, marker: str, settings: Settings
 ) -> None:
     """A FIFO in the source cannot be copied: 400 (not a 500), and no partial copy left."""
-    import os
-
     src = write_app(tmp_path / "fifo", marker)
     os.mkfifo(src / "pipe")
     await create_app_for(client, user, "bld-fifo")

@@ -392,7 +392,10 @@ async def test_registry_password_is_never_shown(client: httpx.AsyncClient, user:
     assert (await current_config(client, user, "cfg-registry"))["registry"]["password"] == (
         "********"
     )
-    assert "hunter2" not in (await client.get("/v2/apps/cfg-registry/config", headers=user.headers)).text
+    assert (
+        "hunter2"
+        not in (await client.get("/v2/apps/cfg-registry/config", headers=user.headers)).text
+    )
 
 
 async def test_config_permissions(
@@ -407,7 +410,9 @@ async def test_config_permissions(
     r = await set_config(client, user, "no-such-app", values={"A": "1"})
     assert r.status_code == 404
     # A collaborator may change config; the release names them.
-    r = await client.post("/v2/apps/cfg-perm/perms", json={"username": "mallory"}, headers=user.headers)
+    r = await client.post(
+        "/v2/apps/cfg-perm/perms", json={"username": "mallory"}, headers=user.headers
+    )
     assert r.status_code == 201
     await configured(client, other, "cfg-perm", values={"A": "1"})
     latest = (await releases(client, user, "cfg-perm"))[0]

@@ -312,9 +312,7 @@ async def test_failed_config_release_is_not_the_current_config(
     # The default rollback target skips the failed ones: v3.
     r = await rollback(client, user, "rel-failcfg")
     assert r.json() == {"version": 7}
-    assert (await release(client, user, "rel-failcfg", 7))["summary"] == (
-        "alice rolled back to v3"
-    )
+    assert (await release(client, user, "rel-failcfg", 7))["summary"] == ("alice rolled back to v3")
     assert await run_output(client, user, "rel-failcfg", "echo $GREETING") == "ok\n"
 
 

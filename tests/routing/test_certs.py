@@ -3,6 +3,7 @@ and detach from domains, and what survives deleting apps, certificates and users
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -367,3 +368,14 @@ def _files_mentioning(root: Path, needle: bytes) -> list[Path]:
     if not root.exists():
         return []
     return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+async def test_concurrent_attaches_one_winner(client: httpx.AsyncClient, user: Account) -> None:
+    await create_app_for(client, user, "contested")
+    await add_domain(client, "contested", user, "contested.example.com")
+    for i in range(4):
+        await upload_ok(client, user, f"rival-{i}")
+    answers = await asyncio.gather(
+        *(attach(client, f"rival-{i}", user, "contested.example.com") for i in range(4))
+    )
+    assert sorted(r.status_code for r in answers) == [201, 409, 409, 409], [r.text for r in answers]

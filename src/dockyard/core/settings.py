@@ -55,6 +55,16 @@ class Settings(BaseSettings):
         default=120.0, gt=0, description="Seconds a new pod may take to become ready."
     )
     run_timeout: float = Field(default=300.0, gt=0, description="Seconds a one-off run may take.")
+    app_user: str = Field(
+        default="nobody",
+        description="User app processes run as when the controller runs as root.",
+    )
+    settle_time: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="Seconds a pod without a readiness probe must stay alive to count as ready.",
+    )
     local_source_roots: str = Field(
         default_factory=lambda: os.path.expanduser("~"),
         description="Colon-separated host directories local builds may read sources from.",
