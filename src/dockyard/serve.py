@@ -15,9 +15,12 @@ import time
 import typer
 import uvicorn
 
-from dockyard.api.runtime import agent_root
+from dockyard.api.runtime import agent_root, make_scheduler
 from dockyard.core.settings import Settings
 from dockyard.db.migrate import upgrade
+from dockyard.db.session import Database
+from dockyard.router.server import PORTS_FILE
+from dockyard.routing.publish import publish_all
 from dockyard.scheduler.base import SchedulerUnavailable
 from dockyard.scheduler.local.client import LocalScheduler
 
@@ -52,10 +55,14 @@ def server(
     )
     _migrate(settings)
     agent = _start_agent(settings)
+    router = None
     try:
+        router = _start_router(settings)
+        _publish_routes(settings)
         _serve(settings, host, port, workers)
     finally:
-        _stop_agent(agent)
+        _stop_child(router)
+        _stop_child(agent)
 
 
 def _start_agent(settings: Settings) -> int | None:
@@ -96,13 +103,72 @@ def _start_agent(settings: Settings) -> int | None:
     deadline = time.monotonic() + 15
     while not asyncio.run(ready()):
         if proc.poll() is not None or time.monotonic() > deadline:
-            _stop_agent(proc.pid)
+            _stop_child(proc.pid)
             raise SystemExit(f"The scheduler agent did not start on {root}")
         time.sleep(0.05)
     return proc.pid
 
 
-def _stop_agent(pid: int | None) -> None:
+def _start_router(settings: Settings) -> int | None:
+    """The local scheduler's edge router, fed by the agent. It writes the ports it bound to
+    ``router/ports.json`` once it listens; it exits with a message if it cannot."""
+    if settings.scheduler != "local":
+        return None
+    ports_file = agent_root(settings) / "router" / PORTS_FILE
+    ports_file.unlink(missing_ok=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dockyard.router",
+            "--agent-root",
+            str(agent_root(settings)),
+            "--host",
+            settings.router_host,
+            "--http-port",
+            str(settings.router_http_port),
+            "--https-port",
+            str(settings.router_https_port),
+            "--platform-domain",
+            settings.platform_domain,
+            "--log-level",
+            settings.log_level,
+        ],
+        stdin=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 15
+    while not ports_file.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            _stop_child(proc.pid)
+            raise SystemExit(
+                f"The edge router did not start on {settings.router_host} ports "
+                f"{settings.router_http_port} and {settings.router_https_port} "
+                "(DOCKYARD_ROUTER_HTTP_PORT, DOCKYARD_ROUTER_HTTPS_PORT); see its message above."
+            )
+        time.sleep(0.05)
+    return proc.pid
+
+
+def _publish_routes(settings: Settings) -> None:
+    """Publish every app's route again: one lost while the agent was away comes back."""
+
+    async def publish() -> int:
+        database = Database(settings.resolved_database_url, pool_size=1)
+        scheduler = make_scheduler(settings)
+        try:
+            async with database.session() as session:
+                return await publish_all(
+                    session=session, scheduler=scheduler, platform_domain=settings.platform_domain
+                )
+        finally:
+            await scheduler.aclose()
+            await database.close()
+
+    count = asyncio.run(publish())
+    logging.getLogger("dockyard").info("published the routes of %d apps", count)
+
+
+def _stop_child(pid: int | None) -> None:
     """SIGTERM, then SIGKILL after 10 s. App processes keep running for the next agent."""
     if pid is None:
         return

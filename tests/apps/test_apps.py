@@ -30,7 +30,7 @@ def assert_app_shape(body: dict, app_id: str, owner: str) -> None:
     assert body["id"] == app_id
     assert body["owner"] == owner
     assert body["structure"] == {}
-    assert body["url"] == f"{app_id}.example.test"
+    assert body["url"] == f"{app_id}.example.test:8080"  # the edge router's port
     assert TIMESTAMP.match(body["created"])
     assert TIMESTAMP.match(body["updated"])
 

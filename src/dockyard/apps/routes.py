@@ -26,7 +26,7 @@ async def list_apps(
     count, rows = await service.list_apps(
         session=session, user=actor, limit=page.limit, offset=page.offset
     )
-    domain = settings.platform_domain
+    domain = settings.app_domain
     return JSON(paginated(request, page, count, [app_out(a, o, domain) for a, o in rows]))
 
 
@@ -49,8 +49,9 @@ async def create_app(
         owner=actor,
         app_id=data.id,
         reserved=settings.reserved,
+        platform_domain=settings.platform_domain,
     )
-    return JSON(app_out(app, actor.username, settings.platform_domain), status_code=201)
+    return JSON(app_out(app, actor.username, settings.app_domain), status_code=201)
 
 
 @router.get("/apps/{app_id}", responses={200: {"model": AppOut}, **errors(401, 403, 404)})
@@ -58,7 +59,7 @@ async def app_detail(
     session: SessionDep, settings: SettingsDep, actor: UserDep, app_id: str
 ) -> Response:
     access = await service.load_app(session=session, user=actor, app_id=app_id)
-    return JSON(app_out(access.app, access.owner, settings.platform_domain))
+    return JSON(app_out(access.app, access.owner, settings.app_domain))
 
 
 @router.post(
@@ -77,7 +78,7 @@ async def update_app(
     owner = access.owner
     if data.owner is not None:
         owner = await service.transfer(session=session, access=access, new_owner=data.owner)
-    return JSON(app_out(access.app, owner, settings.platform_domain))
+    return JSON(app_out(access.app, owner, settings.app_domain))
 
 
 @router.delete("/apps/{app_id}", status_code=204, responses=errors(401, 403, 404))

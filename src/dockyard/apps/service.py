@@ -24,6 +24,7 @@ from dockyard.core.names import check_app_id
 from dockyard.db.locks import AppLocks
 from dockyard.db.paging import page_rows
 from dockyard.releases.service import create_initial_release
+from dockyard.routing.publish import publish
 from dockyard.scheduler.base import Scheduler
 
 APP_TAKEN = "Application with this id already exists."
@@ -111,6 +112,7 @@ async def create_app(
     owner: User,
     app_id: str | None,
     reserved: frozenset[str],
+    platform_domain: str,
 ) -> App:
     if app_id is None:
         name = await _generate(session, reserved)
@@ -128,6 +130,7 @@ async def create_app(
         await session.rollback()
         raise Invalid(APP_TAKEN, field="id") from None
     await scheduler.log_event(app.id, "dockyard", f"{release.summary} (v1)")
+    await publish(session=session, scheduler=scheduler, app=app, platform_domain=platform_domain)
     return app
 
 

@@ -65,6 +65,20 @@ class Settings(BaseSettings):
         le=60,
         description="Seconds a pod without a readiness probe must stay alive to count as ready.",
     )
+    kubeconfig: str = Field(
+        default="",
+        description="Kubeconfig file of the kubernetes scheduler; empty means the in-cluster "
+        "service account, else ~/.kube/config.",
+    )
+    ingress_class: str = Field(
+        default="nginx", description="ingressClassName of the Ingress objects on Kubernetes."
+    )
+    router_host: str = Field(
+        default="127.0.0.1",
+        description="Where the local scheduler's edge router listens (0.0.0.0 for every address).",
+    )
+    router_http_port: int = Field(default=8080, ge=0, le=65535)
+    router_https_port: int = Field(default=8443, ge=0, le=65535)
     local_source_roots: str = Field(
         default_factory=lambda: os.path.expanduser("~"),
         description="Colon-separated host directories local builds may read sources from.",
@@ -78,6 +92,15 @@ class Settings(BaseSettings):
     @cached_property
     def reserved(self) -> frozenset[str]:
         return frozenset(n.strip().lower() for n in self.reserved_names.split(",") if n.strip())
+
+    @property
+    def app_domain(self) -> str:
+        """What an app's URL is under: the platform domain, with the edge router's port
+        when the local scheduler serves apps on a port other than 80."""
+        port = self.router_http_port
+        if self.scheduler == "local" and port not in (0, 80):
+            return f"{self.platform_domain}:{port}"
+        return self.platform_domain
 
     @property
     def source_roots(self) -> list[Path]:

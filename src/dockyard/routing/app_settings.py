@@ -23,6 +23,7 @@ from dockyard.apps.service import AppAccess
 from dockyard.core.errors import Conflict
 from dockyard.routing import settings_rules as rules
 from dockyard.routing.models import AppSettings, AppTLS
+from dockyard.routing.publish import publish
 from dockyard.scheduler.base import Scheduler
 
 Row = TypeVar("Row", AppTLS, AppSettings)
@@ -97,6 +98,7 @@ async def set_tls(
     access: AppAccess,
     actor: str,
     https_enforced: bool,
+    platform_domain: str,
 ) -> AppTLS:
     row = await _row(session, AppTLS, access, lock=True)
     if row.https_enforced == https_enforced:
@@ -109,6 +111,9 @@ async def set_tls(
     await session.commit()
     state = "enforced" if https_enforced else "not enforced"
     await scheduler.log_event(access.app.id, "dockyard", f"{actor} set HTTPS {state}")
+    await publish(
+        session=session, scheduler=scheduler, app=access.app, platform_domain=platform_domain
+    )
     return row
 
 
@@ -125,6 +130,7 @@ async def _change(
     actor: str,
     apply: Callable[[rules.SettingsState], rules.SettingsState],
     nothing: str,
+    platform_domain: str,
 ) -> AppSettings:
     """Lock the settings row, compute ``apply(old_state)``, store it or answer 409."""
     row = await _row(session, AppSettings, access, lock=True)
@@ -140,6 +146,14 @@ async def _change(
     _store(row, new, actor)
     await session.commit()
     await scheduler.log_event(access.app.id, "dockyard", f"{actor} changed settings")
+    if (old.maintenance, old.routable, old.whitelist) != (
+        new.maintenance,
+        new.routable,
+        new.whitelist,
+    ):
+        await publish(
+            session=session, scheduler=scheduler, app=access.app, platform_domain=platform_domain
+        )
     return row
 
 
@@ -150,6 +164,7 @@ async def change_settings(
     access: AppAccess,
     actor: str,
     change: rules.SettingsChange,
+    platform_domain: str,
 ) -> AppSettings:
     return await _change(
         session,
@@ -158,6 +173,7 @@ async def change_settings(
         actor,
         lambda old: rules.apply_settings(old, change),
         "the settings already have these values",
+        platform_domain,
     )
 
 
@@ -166,7 +182,13 @@ async def get_whitelist(*, session: AsyncSession, access: AppAccess) -> list[str
 
 
 async def add_addresses(
-    *, session: AsyncSession, scheduler: Scheduler, access: AppAccess, actor: str, addresses: Any
+    *,
+    session: AsyncSession,
+    scheduler: Scheduler,
+    access: AppAccess,
+    actor: str,
+    addresses: Any,
+    platform_domain: str,
 ) -> list[str]:
     new = rules.parse_addresses(addresses, field="addresses")
 
@@ -174,18 +196,32 @@ async def add_addresses(
         return replace(old, whitelist=rules.add_addresses(old.whitelist, new))
 
     row = await _change(
-        session, scheduler, access, actor, apply, "the addresses are already whitelisted"
+        session,
+        scheduler,
+        access,
+        actor,
+        apply,
+        "the addresses are already whitelisted",
+        platform_domain,
     )
     return list(row.whitelist)
 
 
 async def remove_addresses(
-    *, session: AsyncSession, scheduler: Scheduler, access: AppAccess, actor: str, addresses: Any
+    *,
+    session: AsyncSession,
+    scheduler: Scheduler,
+    access: AppAccess,
+    actor: str,
+    addresses: Any,
+    platform_domain: str,
 ) -> list[str]:
     gone = rules.parse_addresses(addresses, field="addresses")
 
     def apply(old: rules.SettingsState) -> rules.SettingsState:
         return replace(old, whitelist=rules.remove_addresses(old.whitelist, gone))
 
-    row = await _change(session, scheduler, access, actor, apply, "no addresses given")
+    row = await _change(
+        session, scheduler, access, actor, apply, "no addresses given", platform_domain
+    )
     return list(row.whitelist)

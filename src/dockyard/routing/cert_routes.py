@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from dockyard.api.body import body, takes
-from dockyard.api.deps import SessionDep, UserDep
+from dockyard.api.deps import SchedulerDep, SessionDep, SettingsDep, UserDep
 from dockyard.api.errors import errors
 from dockyard.api.pagination import PageDep, paginated
 from dockyard.api.responses import JSON, no_content
@@ -50,8 +50,16 @@ async def cert_detail(session: SessionDep, actor: UserDep, name: str) -> Respons
 
 
 @router.delete("/certs/{name}", status_code=204, responses=errors(401, 404))
-async def delete_cert(session: SessionDep, actor: UserDep, name: str) -> Response:
-    await certs.delete_cert(session=session, user=actor, name=name)
+async def delete_cert(
+    session: SessionDep, settings: SettingsDep, scheduler: SchedulerDep, actor: UserDep, name: str
+) -> Response:
+    await certs.delete_cert(
+        session=session,
+        scheduler=scheduler,
+        user=actor,
+        name=name,
+        platform_domain=settings.platform_domain,
+    )
     return no_content()
 
 
@@ -63,15 +71,38 @@ async def delete_cert(session: SessionDep, actor: UserDep, name: str) -> Respons
 )
 async def attach_domain(
     session: SessionDep,
+    settings: SettingsDep,
+    scheduler: SchedulerDep,
     actor: UserDep,
     name: str,
     data: Annotated[CertDomainIn, body(CertDomainIn)],
 ) -> Response:
-    view = await certs.attach(session=session, user=actor, name=name, domain=data.domain)
+    view = await certs.attach(
+        session=session,
+        scheduler=scheduler,
+        user=actor,
+        name=name,
+        domain=data.domain,
+        platform_domain=settings.platform_domain,
+    )
     return JSON(cert_out(view), status_code=201)
 
 
 @router.delete("/certs/{name}/domain/{domain}", status_code=204, responses=errors(401, 404))
-async def detach_domain(session: SessionDep, actor: UserDep, name: str, domain: str) -> Response:
-    await certs.detach(session=session, user=actor, name=name, domain=domain)
+async def detach_domain(
+    session: SessionDep,
+    settings: SettingsDep,
+    scheduler: SchedulerDep,
+    actor: UserDep,
+    name: str,
+    domain: str,
+) -> Response:
+    await certs.detach(
+        session=session,
+        scheduler=scheduler,
+        user=actor,
+        name=name,
+        domain=domain,
+        platform_domain=settings.platform_domain,
+    )
     return no_content()

@@ -29,6 +29,8 @@ from dockyard.db.paging import page_rows
 from dockyard.routing import x509
 from dockyard.routing.hostnames import lookup_form
 from dockyard.routing.models import Certificate, Domain
+from dockyard.routing.publish import publish, publish_apps
+from dockyard.scheduler.base import Scheduler
 
 NAME_RE = re.compile(r"^[a-z0-9-]+\Z")
 NAME_MAX = 253
@@ -147,11 +149,25 @@ async def create_cert(
     return CertView(cert, owner.username, [])
 
 
-async def delete_cert(*, session: AsyncSession, user: User, name: str) -> None:
+async def _attached_apps(session: AsyncSession, cert_id: int) -> list[str]:
+    return list(
+        await session.scalars(
+            select(Domain.app_uuid).where(Domain.certificate_id == cert_id).distinct()
+        )
+    )
+
+
+async def delete_cert(
+    *, session: AsyncSession, scheduler: Scheduler, user: User, name: str, platform_domain: str
+) -> None:
     """Domains it was attached to stay, without a certificate (``ON DELETE SET NULL``)."""
     view = await _load(session, user, name)
+    apps = await _attached_apps(session, view.cert.id)
     await session.delete(view.cert)
     await session.commit()
+    await publish_apps(
+        session=session, scheduler=scheduler, app_uuids=apps, platform_domain=platform_domain
+    )
 
 
 async def _domain_app(session: AsyncSession, domain: str) -> tuple[Domain, str]:
@@ -170,10 +186,18 @@ async def _domain_app(session: AsyncSession, domain: str) -> tuple[Domain, str]:
     return row[0], row[1]
 
 
-async def attach(*, session: AsyncSession, user: User, name: str, domain: str) -> CertView:
+async def attach(
+    *,
+    session: AsyncSession,
+    scheduler: Scheduler,
+    user: User,
+    name: str,
+    domain: str,
+    platform_domain: str,
+) -> CertView:
     view = await _load(session, user, name)
     row, app_id = await _domain_app(session, domain)
-    await load_app(session=session, user=user, app_id=app_id)  # 403 without access
+    access = await load_app(session=session, user=user, app_id=app_id)  # 403 without access
     # Conditional update: of two concurrent attaches only one finds the slot empty.
     result = await session.execute(
         update(Domain)
@@ -184,12 +208,24 @@ async def attach(*, session: AsyncSession, user: User, name: str, domain: str) -
         await session.rollback()
         raise Conflict(ALREADY_ATTACHED)
     await session.commit()
+    await publish(
+        session=session, scheduler=scheduler, app=access.app, platform_domain=platform_domain
+    )
     return await _load(session, user, name)
 
 
-async def detach(*, session: AsyncSession, user: User, name: str, domain: str) -> None:
+async def detach(
+    *,
+    session: AsyncSession,
+    scheduler: Scheduler,
+    user: User,
+    name: str,
+    domain: str,
+    platform_domain: str,
+) -> None:
     view = await _load(session, user, name)
     stored = lookup_form(domain)
+    app_uuid = await session.scalar(select(Domain.app_uuid).where(Domain.domain == (stored or "")))
     result = await session.execute(
         update(Domain)
         .where(Domain.domain == (stored or ""), Domain.certificate_id == view.cert.id)
@@ -199,6 +235,12 @@ async def detach(*, session: AsyncSession, user: User, name: str, domain: str) -
         await session.rollback()
         raise NotFound(NO_DOMAIN)
     await session.commit()
+    await publish_apps(
+        session=session,
+        scheduler=scheduler,
+        app_uuids=[app_uuid] if app_uuid else [],
+        platform_domain=platform_domain,
+    )
 
 
 def _rowcount(result: object) -> int:

@@ -12,6 +12,7 @@ from dockyard.core.errors import Invalid, NotFound
 from dockyard.db.paging import page_rows
 from dockyard.routing.hostnames import lookup_form, normalise_domain, platform_reserved
 from dockyard.routing.models import Domain
+from dockyard.routing.publish import publish
 from dockyard.scheduler.base import Scheduler
 
 DOMAIN_TAKEN = "Domain is already in use by another application"
@@ -51,11 +52,20 @@ async def add_domain(
         await session.rollback()
         raise Invalid(DOMAIN_TAKEN, field="domain") from None
     await scheduler.log_event(access.app.id, "dockyard", f"{actor} added domain {name}")
+    await publish(
+        session=session, scheduler=scheduler, app=access.app, platform_domain=platform_domain
+    )
     return row
 
 
 async def remove_domain(
-    *, session: AsyncSession, scheduler: Scheduler, access: AppAccess, actor: str, domain: str
+    *,
+    session: AsyncSession,
+    scheduler: Scheduler,
+    access: AppAccess,
+    actor: str,
+    domain: str,
+    platform_domain: str,
 ) -> None:
     """Delete the domain; its certificate, if any, stays."""
     name = lookup_form(domain)
@@ -69,3 +79,6 @@ async def remove_domain(
     await session.delete(row)
     await session.commit()
     await scheduler.log_event(access.app.id, "dockyard", f"{actor} removed domain {row.domain}")
+    await publish(
+        session=session, scheduler=scheduler, app=access.app, platform_domain=platform_domain
+    )

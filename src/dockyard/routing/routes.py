@@ -80,11 +80,21 @@ async def add_domain(
     "/apps/{app_id}/domains/{domain}", status_code=204, tags=["domains"], responses=APP_ERRORS
 )
 async def remove_domain(
-    session: SessionDep, scheduler: SchedulerDep, actor: UserDep, app_id: str, domain: str
+    session: SessionDep,
+    settings: SettingsDep,
+    scheduler: SchedulerDep,
+    actor: UserDep,
+    app_id: str,
+    domain: str,
 ) -> Response:
     access = await load_app(session=session, user=actor, app_id=app_id)
     await domains.remove_domain(
-        session=session, scheduler=scheduler, access=access, actor=actor.username, domain=domain
+        session=session,
+        scheduler=scheduler,
+        access=access,
+        actor=actor.username,
+        domain=domain,
+        platform_domain=settings.platform_domain,
     )
     return no_content()
 
@@ -104,6 +114,7 @@ async def get_tls(session: SessionDep, actor: UserDep, app_id: str) -> Response:
 )
 async def set_tls(
     session: SessionDep,
+    settings: SettingsDep,
     scheduler: SchedulerDep,
     actor: UserDep,
     app_id: str,
@@ -116,6 +127,7 @@ async def set_tls(
         access=access,
         actor=actor.username,
         https_enforced=data.https_enforced,
+        platform_domain=settings.platform_domain,
     )
     return JSON(tls_out(row, app_id), status_code=201)
 
@@ -140,6 +152,7 @@ async def get_settings(session: SessionDep, actor: UserDep, app_id: str) -> Resp
 )
 async def change_settings(
     session: SessionDep,
+    settings: SettingsDep,
     scheduler: SchedulerDep,
     actor: UserDep,
     app_id: str,
@@ -152,6 +165,7 @@ async def change_settings(
         access=access,
         actor=actor.username,
         change=SettingsChange(**data.model_dump()),
+        platform_domain=settings.platform_domain,
     )
     return JSON(settings_out(row, app_id), status_code=201)
 
@@ -175,6 +189,7 @@ async def get_whitelist(session: SessionDep, actor: UserDep, app_id: str) -> Res
 )
 async def add_whitelist(
     session: SessionDep,
+    settings: SettingsDep,
     scheduler: SchedulerDep,
     actor: UserDep,
     app_id: str,
@@ -187,6 +202,7 @@ async def add_whitelist(
         access=access,
         actor=actor.username,
         addresses=data.addresses,
+        platform_domain=settings.platform_domain,
     )
     return JSON({"addresses": addresses}, status_code=201)
 
@@ -200,6 +216,7 @@ async def add_whitelist(
 )
 async def remove_whitelist(
     session: SessionDep,
+    settings: SettingsDep,
     scheduler: SchedulerDep,
     actor: UserDep,
     app_id: str,
@@ -212,5 +229,6 @@ async def remove_whitelist(
         access=access,
         actor=actor.username,
         addresses=data.addresses,
+        platform_domain=settings.platform_domain,
     )
     return no_content()

@@ -147,9 +147,12 @@ class ReleaseSpec:
     sha: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     grace_period: float = DEFAULT_GRACE_PERIOD
+    # Credentials of a private image registry (``username``, ``password``, maybe ``hostname``);
+    # kept out of the repr so that logging a spec never shows the password.
+    registry: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("processes", "env", "tags"):
+        for name in ("processes", "env", "tags", "registry"):
             _frozen_map(self, name)
 
     @property
@@ -206,6 +209,33 @@ class PodStatus:
             "type": self.type,
             "started": iso(self.started),
         }
+
+
+@dataclass(frozen=True)
+class TLSCertificate:
+    """A certificate attached to some of an app's domains. ``certificate`` is the PEM chain
+    (leaf first) and ``key`` its PEM private key: a backend keeps the key where app processes
+    cannot read it (a 0600 file of the controller's, a Kubernetes TLS Secret)."""
+
+    name: str
+    certificate: str
+    key: str
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """How an app's web pods are reached from outside. ``hosts`` holds the platform hostname
+    (``<app>.<platform domain>``) and the custom domains, IDNA-encoded, maybe ``*.``-wildcarded.
+    ``whitelist`` holds client addresses and CIDRs; empty means everyone."""
+
+    app: str
+    hosts: tuple[str, ...]
+    certificates: tuple[TLSCertificate, ...] = ()
+    https_enforced: bool = False
+    maintenance: bool = False
+    routable: bool = True
+    whitelist: tuple[str, ...] = ()
 
 
 def release_env(release: ReleaseSpec, *, port: int | None = None) -> dict[str, str]:
@@ -274,8 +304,14 @@ class Scheduler(Protocol):
         """Append a controller event to the app's log as ``<ts> <app>[<source>]: <message>``."""
         ...
 
+    async def route(self, spec: RouteSpec) -> None:
+        """Publish how the app's web pods are reached (hostnames, certificates, HTTPS, access
+        rules), replacing what was published before. It takes effect within a second and
+        follows the web pods as they come and go. Idempotent."""
+        ...
+
     async def destroy(self, app: str) -> None:
-        """Stop every process of the app and delete its logs. Idempotent."""
+        """Stop every process of the app and delete its logs and route. Idempotent."""
         ...
 
     async def aclose(self) -> None:

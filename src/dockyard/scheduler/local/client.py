@@ -15,6 +15,7 @@ import contextlib
 import json
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,14 @@ from dockyard.scheduler import base
 from dockyard.scheduler.base import (
     DeploySpec,
     PodStatus,
+    RouteSpec,
     RunResult,
     RunSpec,
     SchedulerError,
     SchedulerUnavailable,
 )
 from dockyard.scheduler.local import wire
-from dockyard.scheduler.local.protocol import MESSAGE_LIMIT, SOCKET_NAME
+from dockyard.scheduler.local.protocol import MESSAGE_LIMIT, SOCKET_NAME, WATCH_ROUTES
 
 _ERRORS: dict[str, type[SchedulerError]] = {
     cls.__name__: cls
@@ -104,6 +106,32 @@ class LocalScheduler:
 
     async def destroy(self, app: str) -> None:
         await self._call("destroy", app=app)
+
+    async def route(self, spec: RouteSpec) -> None:
+        await self._call("route", spec=wire.route_to_dict(spec))
+
+    async def watch_routes(self) -> AsyncIterator[dict[str, Any]]:
+        """The route table now, then again at every change (the edge router's feed). Ends
+        with ``SchedulerUnavailable`` when the agent goes away."""
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_unix_connection(str(self.socket_path), limit=MESSAGE_LIMIT),
+                self.connect_timeout,
+            )
+        except (OSError, TimeoutError) as exc:
+            raise SchedulerUnavailable(f"The scheduler agent is not reachable: {exc}") from exc
+        try:
+            writer.write(json.dumps({"op": WATCH_ROUTES, "args": {}}).encode() + b"\n")
+            await writer.drain()
+            while line := await reader.readline():
+                yield json.loads(line)["result"]
+        except OSError as exc:
+            raise SchedulerUnavailable(f"The scheduler agent went away: {exc}") from exc
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+        raise SchedulerUnavailable("The scheduler agent closed the route feed")
 
     async def aclose(self) -> None:
         return None

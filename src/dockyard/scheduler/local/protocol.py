@@ -5,6 +5,10 @@ A request is ``{"op": <name>, "args": {...}}``; the answer is ``{"ok": true, "re
 or ``{"ok": false, "error": {"type": <SchedulerError subclass name>, "message": ...}}``. The
 operations are the ``Scheduler`` methods plus ``ping``; dataclasses travel in the forms of
 ``wire``. Both sides import their half from here so the two cannot drift apart.
+
+One operation streams: ``watch_routes`` (the edge router's subscription) answers with one
+``{"ok": true, "result": <route table>}`` line now and another whenever the table changes,
+until the client closes the connection.
 """
 
 from __future__ import annotations
@@ -65,6 +69,10 @@ async def _destroy(agent: Agent, a: dict[str, Any]) -> None:
     await agent.destroy(a["app"])
 
 
+async def _route(agent: Agent, a: dict[str, Any]) -> None:
+    await agent.route(wire.route_from_dict(a["spec"]))
+
+
 OPERATIONS: dict[str, Operation] = {
     "ping": _ping,
     "deploy": _deploy,
@@ -75,13 +83,38 @@ OPERATIONS: dict[str, Operation] = {
     "logs": _logs,
     "log_event": _log_event,
     "destroy": _destroy,
+    "route": _route,
 }
+WATCH_ROUTES = "watch_routes"
+
+
+async def _watch(agent: Agent, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Stream the route table until the watcher hangs up."""
+
+    async def send(table: object) -> None:
+        writer.write(json.dumps({"ok": True, "result": table}).encode() + b"\n")
+        await writer.drain()
+
+    watch = asyncio.ensure_future(agent.watch_routes(send))
+    hangup = asyncio.ensure_future(reader.read())  # EOF when the watcher closes
+    try:
+        await asyncio.wait((watch, hangup), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (watch, hangup):
+            task.cancel()
+        await asyncio.gather(watch, hangup, return_exceptions=True)
 
 
 async def handle(agent: Agent, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Serve one connection."""
     try:
         request = json.loads(await reader.readline())
+        if request.get("op") == WATCH_ROUTES:
+            try:
+                await _watch(agent, reader, writer)
+            finally:
+                writer.close()
+            return
         op = OPERATIONS.get(request.get("op"))
         if op is None:
             raise SchedulerError(f"Unknown operation {request.get('op')!r}")

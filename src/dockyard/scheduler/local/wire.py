@@ -19,9 +19,11 @@ from dockyard.scheduler.base import (
     Probe,
     ProcessSpec,
     ReleaseSpec,
+    RouteSpec,
     RunResult,
     RunSpec,
     TcpSocket,
+    TLSCertificate,
 )
 
 
@@ -200,4 +202,36 @@ def status_from_dict(d: dict[str, Any]) -> PodStatus:
         restarts=d["restarts"],
         port=d["port"],
         message=d["message"],
+    )
+
+
+def route_to_dict(r: RouteSpec) -> dict[str, Any]:
+    return {
+        "app": r.app,
+        "hosts": list(r.hosts),
+        "certificates": [
+            {"name": c.name, "certificate": c.certificate, "key": c.key, "hosts": list(c.hosts)}
+            for c in r.certificates
+        ],
+        "https_enforced": r.https_enforced,
+        "maintenance": r.maintenance,
+        "routable": r.routable,
+        "whitelist": list(r.whitelist),
+    }
+
+
+def route_from_dict(d: dict[str, Any]) -> RouteSpec:
+    return RouteSpec(
+        app=d["app"],
+        hosts=tuple(d["hosts"]),
+        certificates=tuple(
+            TLSCertificate(
+                name=c["name"], certificate=c["certificate"], key=c["key"], hosts=tuple(c["hosts"])
+            )
+            for c in d["certificates"]
+        ),
+        https_enforced=d["https_enforced"],
+        maintenance=d["maintenance"],
+        routable=d["routable"],
+        whitelist=tuple(d["whitelist"]),
     )

@@ -1,0 +1,3 @@
+from dockyard.router.server import main
+
+raise SystemExit(main())
