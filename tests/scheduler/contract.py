@@ -4,12 +4,19 @@ A backend's test module imports these tests (``from tests.scheduler.contract imp
 provides one fixture, ``kit``: a ``Kit`` with the scheduler under test, a way to build releases
 from abstract roles (``web``, ``worker``, ``crash``, ``sleep``) into its own commands or images,
 and a way to reach a web pod over HTTP. Everything else is expressed through the interface.
+
+``Kit.unsupported`` names what a test environment cannot do, with the reason; a test that
+needs it is skipped there (see :func:`need`) and its backend covers the behaviour elsewhere.
+Capabilities: ``http`` (reach a web pod), ``exit`` (a container's program exits: the ``crash``
+role), ``probes`` (network probes against the pod's own address), ``run`` (a one-off command
+completes with its exit code), ``logs`` (pods' output reaches the log).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import pytest
@@ -31,6 +38,7 @@ POD_NAME = re.compile(r"^(?P<app>[a-z0-9-]+)-(?P<type>[a-z0-9-]+)-(?P<digits>\d+
 class Kit(Protocol):
     scheduler: Scheduler
     deploy_timeout: float
+    unsupported: Mapping[str, str]
 
     def release(
         self,
@@ -43,6 +51,12 @@ class Kit(Protocol):
     ) -> ReleaseSpec: ...
 
     async def http_get(self, pod: PodStatus, path: str = "/") -> tuple[int, dict[str, Any]]: ...
+
+
+def need(kit: Kit, *capabilities: str) -> None:
+    for capability in capabilities:
+        if capability in kit.unsupported:
+            pytest.skip(kit.unsupported[capability])
 
 
 async def deploy(kit: Kit, release: ReleaseSpec, **structure: int) -> None:
@@ -73,6 +87,7 @@ async def test_deploy_starts_ready_pods(kit: Kit, app_name: str) -> None:
 
 
 async def test_web_pods_serve_with_the_release_env(kit: Kit, app_name: str) -> None:
+    need(kit, "http")
     release = kit.release(
         app_name, 3, {"web": "web"}, env={"GREETING": "hello", "WORKFLOW_RELEASE_SUMMARY": "mine"}
     )
@@ -89,6 +104,7 @@ async def test_web_pods_serve_with_the_release_env(kit: Kit, app_name: str) -> N
 
 
 async def test_new_release_replaces_pods_without_dropping_web(kit: Kit, app_name: str) -> None:
+    need(kit, "http")
     await deploy(kit, kit.release(app_name, 1, {"web": "web", "worker": "worker"}), web=1, worker=1)
     before = {p.name for p in await kit.scheduler.pods(app_name)}
     samples: list[int] = []
@@ -118,6 +134,7 @@ async def test_new_release_replaces_pods_without_dropping_web(kit: Kit, app_name
 
 
 async def test_failed_deploy_keeps_the_previous_release(kit: Kit, app_name: str) -> None:
+    need(kit, "exit", "http")
     await deploy(kit, kit.release(app_name, 1, {"web": "web"}), web=1)
     (old,) = await kit.scheduler.pods(app_name)
     with pytest.raises(DeployError) as info:
@@ -129,6 +146,7 @@ async def test_failed_deploy_keeps_the_previous_release(kit: Kit, app_name: str)
 
 
 async def test_deploy_fails_when_readiness_never_passes(kit: Kit, app_name: str) -> None:
+    need(kit, "probes")
     await deploy(kit, kit.release(app_name, 1, {"web": "web"}), web=1)
     probe = {"tcpSocket": {"port": 5000}, "periodSeconds": 1, "timeoutSeconds": 1}
     release = kit.release(
@@ -141,6 +159,7 @@ async def test_deploy_fails_when_readiness_never_passes(kit: Kit, app_name: str)
 
 
 async def test_readiness_probe_gates_deploy(kit: Kit, app_name: str) -> None:
+    need(kit, "probes", "http")
     probes = {
         "web": {
             "readinessProbe": {
@@ -212,6 +231,7 @@ async def test_restart(kit: Kit, app_name: str) -> None:
 
 
 async def test_run(kit: Kit, app_name: str) -> None:
+    need(kit, "run")
     release = kit.release(app_name, 4, {"web": "web"}, env={"GREETING": "hi"})
     result = await kit.scheduler.run(RunSpec(release, 'echo "$GREETING $WORKFLOW_RELEASE"'))
     assert (result.exit_code, result.output) == (0, "hi v4\n")
@@ -223,6 +243,7 @@ async def test_run(kit: Kit, app_name: str) -> None:
 
 
 async def test_logs_and_events(kit: Kit, app_name: str) -> None:
+    need(kit, "logs")
     assert await kit.scheduler.logs(app_name) == ""
     await kit.scheduler.log_event(app_name, "dockyard", "alice deployed v1")
     await deploy(kit, kit.release(app_name, 1, {"worker": "worker"}), worker=1)

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ class LocalKit:
     scheduler: Scheduler
     build_dir: Path
     deploy_timeout: float = DEPLOY_TIMEOUT
+    unsupported: Mapping[str, str] = field(default_factory=dict)
 
     def release(
         self,
