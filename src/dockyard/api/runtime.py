@@ -1,6 +1,7 @@
 """Builds the per-process runtime objects from settings: the scheduler client and the
 per-app locks. The local scheduler's node agent is started once per host by ``dockyard
-server`` (see ``serve``), not here: every API worker only talks to it."""
+server`` (see ``serve``), not here: every API worker only talks to it. The kubernetes
+scheduler needs no agent: each API worker talks to the cluster's API server itself."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ def make_scheduler(settings: Settings) -> Scheduler:
         from dockyard.scheduler.local.client import LocalScheduler
 
         return LocalScheduler(agent_root(settings))
+    if settings.scheduler == "kubernetes":
+        # Connects on first use: building it needs no cluster, and never blocks.
+        from dockyard.scheduler.kubernetes import from_settings
+
+        return from_settings(settings)
     raise Unavailable(
-        f"Scheduler {settings.scheduler!r} is not available; use DOCKYARD_SCHEDULER=local"
+        f"Scheduler {settings.scheduler!r} is not available; "
+        "use DOCKYARD_SCHEDULER=local or kubernetes"
     )
