@@ -13,7 +13,7 @@ from dockyard import API_VERSION, __version__
 from dockyard.accounts import key_routes as key_routes
 from dockyard.accounts import routes as account_routes
 from dockyard.accounts import secrets
-from dockyard.api import errors, root
+from dockyard.api import errors, root, v1
 from dockyard.api.middleware import APIConventions
 from dockyard.api.runtime import make_scheduler
 from dockyard.apps import process_routes
@@ -69,8 +69,9 @@ def create_app(
         title="Dockyard Controller API",
         version=f"{API_VERSION} (dockyard {__version__})",
         description=(
-            "The Deis Workflow / Drycc Workflow Controller REST API v2.3. Trailing slashes are "
-            "optional on every route. Authenticate with `Authorization: token <key>`."
+            "The Deis Workflow / Drycc Workflow Controller REST API v2.3 under `/v2`, and the "
+            "Deis v1 API (1.2 and 1.6) under `/v1`. Trailing slashes are optional on every "
+            "route. Authenticate with `Authorization: token <key>`."
         ),
         lifespan=lifespan,
         redirect_slashes=False,
@@ -85,6 +86,8 @@ def create_app(
     app.include_router(root.router)
     for router in V2_ROUTERS:
         app.include_router(router, prefix="/v2")
+    for router in v1.ROUTERS:
+        app.include_router(router, prefix="/v1")
     app.add_middleware(APIConventions)
     return app
 

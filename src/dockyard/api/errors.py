@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from dockyard.api import deps
 from dockyard.api.body import FieldErrors, _message
-from dockyard.api.middleware import V1_HEADERS, V2_HEADERS
+from dockyard.api.middleware import headers_for
 from dockyard.api.responses import JSON
 from dockyard.core.errors import DockyardError
 
@@ -70,7 +70,7 @@ def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     # Starlette answers a 500 from its outermost middleware, outside APIConventions, so the
     # version headers every response must carry are added here.
-    extra = V1_HEADERS if request.url.path.startswith("/v1") else V2_HEADERS
+    extra = headers_for(request.url.path)
     headers = {name.decode(): value.decode() for name, value in extra}
     return JSON(
         {"detail": "Internal server error. The error was logged."},

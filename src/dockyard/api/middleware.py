@@ -1,7 +1,9 @@
 """Pure ASGI middleware (cheaper than BaseHTTPMiddleware on the hot path):
 
 - trailing slashes are optional on every route: ``/v2/apps/`` is routed as ``/v2/apps``;
-- every response, errors and ``/healthz`` included, carries the API version headers;
+- every response, errors and ``/healthz`` included, carries the API version headers: the v2
+  ones, or under ``/v1`` the Deis 1.6 ones (``DEIS_API_VERSION``, and ``X_DEIS_API_VERSION``
+  that older v1 clients read);
 - a path holding a NUL character is answered 404 before routing.
 """
 
@@ -22,7 +24,15 @@ V1_HEADERS = [
     (b"deis_api_version", b"1.6"),
     (b"x_deis_api_version", b"1.6"),
     (b"deis_platform_version", __version__.encode()),
+    (b"x_deis_platform_version", __version__.encode()),
 ]
+
+
+def headers_for(path: str) -> list[tuple[bytes, bytes]]:
+    """The version headers of a response to ``path``."""
+    if path.startswith("/v1") and (len(path) == 3 or path[3] == "/"):
+        return V1_HEADERS
+    return V2_HEADERS
 
 
 class APIConventions:
@@ -40,7 +50,7 @@ class APIConventions:
             raw = scope.get("raw_path")
             if raw:
                 scope["raw_path"] = raw.rstrip(b"/") or b"/"
-        extra = V1_HEADERS if path.startswith("/v1") else V2_HEADERS
+        extra = headers_for(path)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
