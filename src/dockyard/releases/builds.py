@@ -130,6 +130,16 @@ async def list_builds(
     return await page_rows(session, stmt, limit=limit, offset=offset)
 
 
+async def latest_build(*, session: AsyncSession, app: App) -> Build:
+    """The app's newest build (what the v2.0 references' ``GET apps/<id>/build`` shows)."""
+    build = await session.scalar(
+        select(Build).where(Build.app_uuid == app.uuid).order_by(Build.created.desc()).limit(1)
+    )
+    if build is None:
+        raise NotFound("No Build matches the given query.")
+    return build
+
+
 async def get_build(*, session: AsyncSession, app: App, build_uuid: str) -> Build:
     build = await session.scalar(
         select(Build).where(Build.app_uuid == app.uuid, Build.uuid == build_uuid)

@@ -1,4 +1,5 @@
-"""Routes for config, builds and releases (list, detail, rollback)."""
+"""Routes for config, builds and releases (list, detail, rollback). The v2.0 references also
+document ``apps/<id>/build`` (singular): creating a build there, and reading the newest one."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dockyard.api.body import body, read_body, takes
 from dockyard.api.deps import LocksDep, SchedulerDep, SessionDep, SettingsDep, UserDep
 from dockyard.api.errors import errors
 from dockyard.api.pagination import PageDep, paginated
-from dockyard.api.responses import JSON
+from dockyard.api.responses import JSON, release_headers
 from dockyard.apps.service import hold_app, load_app
 from dockyard.releases import builds, config_service, rollback, service
 from dockyard.releases.schemas import (
@@ -119,7 +120,7 @@ async def set_config(
     return JSON(
         config_out(config, app_id),
         status_code=201,
-        headers={"Deis-Release": str(release.version), "X-Deis-Release": str(release.version)},
+        headers=release_headers(release.version),
     )
 
 
@@ -172,8 +173,32 @@ async def create_build(
     return JSON(
         build_out(build, app_id),
         status_code=201,
-        headers={"Deis-Release": str(release.version), "X-Deis-Release": str(release.version)},
+        headers=release_headers(release.version),
     )
+
+
+router.add_api_route(
+    "/apps/{app_id}/build",
+    create_build,
+    methods=["POST"],
+    status_code=201,
+    tags=["builds"],
+    openapi_extra=takes(BuildIn),
+    responses={201: {"model": BuildOut}, **errors(400, 401, 403, 404)},
+    name="create_build_singular",
+    description="The v2.0 references' path for creating a build.",
+)
+
+
+@router.get(
+    "/apps/{app_id}/build",
+    tags=["builds"],
+    responses={200: {"model": BuildOut}, **APP_ERRORS},
+)
+async def latest_build(session: SessionDep, actor: UserDep, app_id: str) -> Response:
+    """The newest build, as the v2.0 references document ``GET apps/<id>/build``."""
+    access = await load_app(session=session, user=actor, app_id=app_id)
+    return JSON(build_out(await builds.latest_build(session=session, app=access.app), app_id))
 
 
 @router.get(
