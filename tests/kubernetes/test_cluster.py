@@ -5,16 +5,18 @@ networking.k8s.io/v1 Ingresses are accepted."""
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from tests.kubernetes.cluster import KubeTestCluster
+from tests.kubernetes.cluster import BINARIES, ClusterError, KubeTestCluster
 
 pytestmark = pytest.mark.kubernetes
 
@@ -178,3 +180,39 @@ async def test_service_and_ingress_are_accepted(kube_api: ApiClient, kube_namesp
     read = await networking.read_namespaced_ingress("web", kube_namespace)
     assert read.spec.rules[0].host == "app.example.test"
     assert read.spec.rules[0].http.paths[0].backend.service.port.number == 80
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if text.encode() in cmdline:
+                found.append(int(entry))
+    return found
+
+
+def test_a_cluster_failing_halfway_leaves_no_process(
+    kube_cluster: KubeTestCluster, tmp_path: Path
+) -> None:
+    """etcd, the API server, the controller manager and the scheduler are up when the
+    node fails: start() raises with the node's log, and every one of them is gone."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in BINARIES:
+        (bin_dir / name).symlink_to(kube_cluster.bin_dir / name)
+    (bin_dir / "kubemark").unlink()
+    (bin_dir / "kubemark").write_text("#!/bin/sh\necho 'hollow node refuses to start'\nexit 3\n")
+    (bin_dir / "kubemark").chmod(0o755)
+    workdir = tmp_path / "cluster"
+    workdir.mkdir()
+
+    cluster = KubeTestCluster(bin_dir=bin_dir, workdir=workdir)
+    with pytest.raises(ClusterError, match="hollow node refuses to start"):
+        cluster.start(timeout=60)
+
+    assert _processes_mentioning(str(workdir)) == []
+    assert (workdir / "logs" / "kube-apiserver.log").stat().st_size > 0
