@@ -17,16 +17,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from common import DockyardServer
 
 WEB = """\
 import http.server, os
@@ -46,12 +43,6 @@ def ok(r: httpx.Response) -> httpx.Response:
     if not r.is_success:
         raise SystemExit(f"{r.request.method} {r.request.url} -> {r.status_code}: {r.text}")
     return r
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def stats(label: str, samples: list[float]) -> None:
@@ -84,32 +75,11 @@ def main() -> None:
     (src / "web.py").write_text(WEB)
     (src / "Procfile").write_text(PROCFILE)
     os.chmod(src, 0o755)
-    port = free_port()
-    env = dict(
-        os.environ,
-        DOCKYARD_DATA_DIR=str(tmp / "data"),
-        DOCKYARD_LOCAL_SOURCE_ROOTS=str(src),
-        DOCKYARD_LOG_LEVEL="warning",
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "dockyard", "server", "--port", str(port)],
-        env=env,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server = DockyardServer(env={"DOCKYARD_LOCAL_SOURCE_ROOTS": str(src)})
     apps: list[str] = []
     try:
-        with httpx.Client(base_url=url, timeout=120) as c:
-            for _ in range(300):
-                try:
-                    if c.get("/healthz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            c.post("/v2/auth/register", json={"username": "bench", "password": "pw"})
-            token = c.post("/v2/auth/login", json={"username": "bench", "password": "pw"})
-            c.headers["Authorization"] = f"token {token.json()['token']}"
-
+        server.wait()
+        with server.login() as c:
             deploy, scale, run, logs = [], [], [], []
             for i in range(args.runs):
                 app = f"bench-{i}"
@@ -134,7 +104,7 @@ def main() -> None:
                 assert r.json() == {"exit_code": 0, "output": "hi\n"}, r.text
                 run.append(time.perf_counter() - t0)
 
-            log_file = tmp / "data" / "local" / "logs" / f"{apps[0]}.log"
+            log_file = server.tmp / "data" / "local" / "logs" / f"{apps[0]}.log"
             line = f"2026-01-01T00:00:00Z {apps[0]}[web.1]: " + "x" * 100 + "\n"
             with open(log_file, "a") as fh:
                 chunk = line * 10_000
@@ -155,12 +125,7 @@ def main() -> None:
             for app in apps:
                 c.delete(f"/v2/apps/{app}")
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -10,6 +10,7 @@ import pytest
 from dockyard.router.http1 import (
     BadMessage,
     Framing,
+    Pipe,
     copy_chunked,
     framing,
     parse_request,
@@ -91,6 +92,11 @@ def test_response_framing() -> None:
         parse_response(req("SMTP 200 OK\n"))
 
 
+class NoDeadline:
+    def arm(self, seconds: float) -> None:
+        return None
+
+
 class Sink:
     """A StreamWriter stand-in: collects what is written."""
 
@@ -109,7 +115,8 @@ async def _chunked(raw: bytes, *, dechunk: bool = False) -> tuple[bytes, bytes]:
     reader.feed_data(raw + b"NEXT")
     reader.feed_eof()
     sink = Sink()
-    await copy_chunked(reader, sink, 5.0, dechunk=dechunk)  # type: ignore[arg-type]
+    pipe = Pipe(reader, sink, NoDeadline(), NoDeadline(), 5.0)  # type: ignore[arg-type]
+    await copy_chunked(pipe, dechunk=dechunk)
     return sink.data, await reader.read()
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 TARGET = re.compile(rb"^[\x21-\x7e]+\Z")
@@ -162,82 +163,87 @@ async def read_head(reader: asyncio.StreamReader) -> bytes | None:
         raise BadMessage("Message head too large", 431) from None
 
 
-async def copy_length(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, length: int, idle: float
-) -> None:
+class Deadline(Protocol):
+    """Armed before a read (on the source) or a drain (on the sink): the connection is cut
+    if that wait has not ended ``idle`` seconds later."""
+
+    def arm(self, seconds: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class Pipe:
+    """Where a body goes: read from ``reader`` (watched by ``source``), written to ``writer``
+    (watched by ``sink``), neither side stalling more than ``idle`` seconds."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    source: Deadline
+    sink: Deadline
+    idle: float
+
+    async def read(self, size: int) -> bytes:
+        self.source.arm(self.idle)
+        return await self.reader.read(size)
+
+    async def line(self) -> bytes:
+        self.source.arm(self.idle)
+        return await self.reader.readuntil(b"\r\n")
+
+    async def write(self, data: bytes) -> None:
+        self.writer.write(data)
+        self.sink.arm(self.idle)
+        await self.writer.drain()
+
+
+async def copy_length(pipe: Pipe, length: int) -> None:
     remaining = length
     while remaining:
-        async with asyncio.timeout(idle):
-            data = await reader.read(min(READ_SIZE, remaining))
+        data = await pipe.read(min(READ_SIZE, remaining))
         if not data:
             raise ConnectionError("the peer closed the connection mid-body")
         remaining -= len(data)
-        writer.write(data)
-        await writer.drain()
+        await pipe.write(data)
 
 
-async def copy_chunked(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    idle: float,
-    *,
-    dechunk: bool = False,
-) -> None:
+async def copy_chunked(pipe: Pipe, *, dechunk: bool = False) -> None:
     """Copy a chunked body through its last chunk and trailers, checking every size line.
     ``dechunk`` writes only the data (for an HTTP/1.0 client)."""
     while True:
-        async with asyncio.timeout(idle):
-            line = await reader.readuntil(b"\r\n")
+        line = await pipe.line()
         match = CHUNK_SIZE.match(line)
         if match is None:
             raise BadMessage("Invalid chunk size line")
         size = int(match.group(1), 16)
         if not dechunk:
-            writer.write(line)
+            pipe.writer.write(line)
         if size == 0:
             while True:  # trailers, up to the empty line
-                async with asyncio.timeout(idle):
-                    trailer = await reader.readuntil(b"\r\n")
+                trailer = await pipe.line()
                 if not dechunk:
-                    writer.write(trailer)
+                    pipe.writer.write(trailer)
                 if trailer == b"\r\n":
-                    await writer.drain()
+                    await pipe.write(b"")
                     return
-        await copy_length(reader, writer, size, idle)
-        async with asyncio.timeout(idle):
-            end = await reader.readexactly(2)
+        await copy_length(pipe, size)
+        end = await pipe.line()
         if end != b"\r\n":
             raise BadMessage("Chunk data not followed by CRLF")
         if not dechunk:
-            writer.write(end)
+            pipe.writer.write(end)
 
 
-async def copy_until_close(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, idle: float
-) -> None:
-    while True:
-        async with asyncio.timeout(idle):
-            data = await reader.read(READ_SIZE)
-        if not data:
-            return
-        writer.write(data)
-        await writer.drain()
+async def copy_until_close(pipe: Pipe) -> None:
+    while data := await pipe.read(READ_SIZE):
+        await pipe.write(data)
 
 
-async def copy_body(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    frame: Framing,
-    idle: float,
-    *,
-    dechunk: bool = False,
-) -> None:
+async def copy_body(pipe: Pipe, frame: Framing, *, dechunk: bool = False) -> None:
     if frame.kind == "length":
-        await copy_length(reader, writer, frame.length, idle)
+        await copy_length(pipe, frame.length)
     elif frame.kind == "chunked":
-        await copy_chunked(reader, writer, idle, dechunk=dechunk)
+        await copy_chunked(pipe, dechunk=dechunk)
     elif frame.kind == "close":
-        await copy_until_close(reader, writer, idle)
+        await copy_until_close(pipe)
 
 
 def serialize(start: bytes, headers: Headers) -> bytes:

@@ -14,20 +14,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import re
-import uuid
+import secrets
 from dataclasses import dataclass
 
 from dockyard.router import http1, pages
 from dockyard.router.backends import Balancer, Connection, Pool
-from dockyard.router.http1 import BadMessage, Framing, Head, Headers
+from dockyard.router.deadlines import Watch, Watches
+from dockyard.router.http1 import BadMessage, Framing, Head, Headers, Pipe
 from dockyard.router.table import AppRoute, RouteTable
 
 log = logging.getLogger("dockyard.router")
 REQUEST_ID = re.compile(rb"^[A-Za-z0-9+/=_.\-]{20,200}\Z")
 FORWARDED = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-port"})
 NETWORK_ERRORS = (ConnectionError, OSError, asyncio.IncompleteReadError, TimeoutError)
+COALESCE = 64 * 1024  # response bodies up to this size go out with their head in one write
+Side = tuple[asyncio.StreamReader, asyncio.StreamWriter, Watch]
 
 
 @dataclass
@@ -39,6 +43,30 @@ class Options:
     body_timeout: float = 120.0
     tunnel_timeout: float = 3600.0
     https_port: int = 8443
+
+    @property
+    def sweep_interval(self) -> float:
+        """How often deadlines are checked: a quarter of the shortest timeout, 0.05-1 s."""
+        shortest = min(
+            self.header_timeout,
+            self.idle_timeout,
+            self.connect_timeout,
+            self.response_timeout,
+            self.body_timeout,
+        )
+        return max(0.05, min(1.0, shortest / 4))
+
+
+class RequestIds:
+    """Unique request ids without a random draw per request: a random per-process prefix
+    and a counter (32 hex digits, the length of a UUID's)."""
+
+    def __init__(self) -> None:
+        self._prefix = secrets.token_hex(8)
+        self._count = itertools.count()
+
+    def next(self) -> bytes:
+        return f"{self._prefix}{next(self._count):016x}".encode()
 
 
 class UpstreamFailed(Exception):
@@ -56,6 +84,8 @@ class Proxy:
         self.table = RouteTable()
         self.pool = Pool(options.connect_timeout)
         self.balancer = Balancer()
+        self.watches = Watches(options.sweep_interval)
+        self.request_ids = RequestIds()
 
     def set_table(self, table: RouteTable) -> None:
         self.table = table
@@ -70,21 +100,24 @@ class Proxy:
         client = peer[0] if isinstance(peer, tuple) else ""
         sockname = writer.get_extra_info("sockname")
         port = str(sockname[1]).encode() if isinstance(sockname, tuple) else b""
+        watch = self.watches.watch(writer)
         timeout = self.options.header_timeout
         try:
             while True:
                 try:
-                    async with asyncio.timeout(timeout):
-                        raw = await http1.read_head(reader)
+                    watch.arm(timeout)
+                    raw = await http1.read_head(reader)
                     if raw is None:
                         return
+                    watch.disarm()
                     request = http1.parse_request(raw)
                     frame = http1.framing(request, request=True)
                 except BadMessage as exc:
                     writer.write(pages.page(exc.status, exc.message, close=True))
                     await writer.drain()
                     return
-                if not await self._exchange(request, frame, reader, writer, client, port, tls):
+                client_side = (reader, writer, watch)
+                if not await self._exchange(request, frame, client_side, client, port, tls):
                     return
                 timeout = self.options.idle_timeout
         except NETWORK_ERRORS:
@@ -94,6 +127,7 @@ class Proxy:
         except Exception:
             log.exception("router: unexpected error on a client connection")
         finally:
+            self.watches.forget(watch)
             writer.close()
 
     async def _local(
@@ -108,13 +142,13 @@ class Proxy:
         self,
         request: Head,
         frame: Framing,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        client_side: Side,
         client: str,
         port: bytes,
         tls: bool,
     ) -> bool:
         """Serve one request; whether the client connection may carry another."""
+        writer = client_side[1]
         head_only = request.method == b"HEAD"
         closing = not request.keep_alive or frame.kind != "none"
         host = _host_of(request)
@@ -127,9 +161,9 @@ class Proxy:
         if answer is not None:
             return await self._local(writer, request, frame, answer)
         assert route is not None
-        upstream = _upstream_head(request, client, port, tls)
+        upstream = _upstream_head(request, client, port, tls, self.request_ids)
         try:
-            return await self._relay(route, request, frame, upstream, reader, writer)
+            return await self._relay(route, request, frame, upstream, client_side)
         except UpstreamFailed as exc:
             answer = pages.page(exc.status, exc.detail, close=True, head_only=head_only)
             writer.write(answer)
@@ -198,47 +232,47 @@ class Proxy:
         raise UpstreamFailed(502, f"{route.app} did not accept the connection.")
 
     async def _relay(
-        self,
-        route: AppRoute,
-        request: Head,
-        frame: Framing,
-        upstream: bytes,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        self, route: AppRoute, request: Head, frame: Framing, upstream: bytes, client_side: Side
     ) -> bool:
+        reader, writer, client_watch = client_side
         port, (app_reader, app_writer), reused = await self._open(route)
+        app_watch = self.watches.watch(app_writer)
         body: asyncio.Task[None] | None = None
         done = False
         try:
             app_writer.write(upstream)
             if frame.kind != "none":
-                body = asyncio.ensure_future(
-                    http1.copy_body(reader, app_writer, frame, self.options.body_timeout)
-                )
+                pipe = Pipe(reader, app_writer, client_watch, app_watch, self.options.body_timeout)
+                body = asyncio.ensure_future(http1.copy_body(pipe, frame))
             try:
-                response = await self._response_head(app_reader, writer, request)
+                response = await self._response_head(app_reader, app_watch, writer, request)
             except (ConnectionError, asyncio.IncompleteReadError, BadMessage):
-                if not (reused and body is None):
+                if not (reused and body is None) or app_watch.expired:
                     raise
                 # An idle connection the app had closed: once more on a new one.
                 app_writer.close()
+                self.watches.forget(app_watch)
                 port, (app_reader, app_writer), _ = await self._open(route, fresh=True)
+                app_watch = self.watches.watch(app_writer)
                 app_writer.write(upstream)
-                response = await self._response_head(app_reader, writer, request)
+                response = await self._response_head(app_reader, app_watch, writer, request)
             if response.status == 101:
-                await self._tunnel(response, reader, writer, app_reader, app_writer)
+                await self._tunnel(response, client_side, (app_reader, app_writer, app_watch))
                 return False
-            keep_client, keep_app = await self._response_body(request, response, app_reader, writer)
+            keep_client, keep_app = await self._response_body(
+                request, response, (app_reader, app_writer, app_watch), client_side
+            )
             if body is not None:
                 if not body.done():  # the app answered without reading the whole body
                     return False
                 await body
+                client_watch.disarm()
             done = keep_app
             return keep_client
         except _Cut:
             raise
-        except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, BadMessage) as exc:
-            if isinstance(exc, TimeoutError):
+        except (ConnectionError, asyncio.IncompleteReadError, BadMessage, TimeoutError):
+            if app_watch.expired:
                 raise UpstreamFailed(504, f"{route.app} did not answer in time.") from None
             raise UpstreamFailed(502, f"{route.app} closed the connection.") from None
         finally:
@@ -246,18 +280,23 @@ class Proxy:
                 body.cancel()
                 with contextlib.suppress(BaseException):
                     await body
+            self.watches.forget(app_watch)
             if done:
                 self.pool.give_back(port, (app_reader, app_writer))
             else:
                 app_writer.close()
 
     async def _response_head(
-        self, app_reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: Head
+        self,
+        app_reader: asyncio.StreamReader,
+        app_watch: Watch,
+        writer: asyncio.StreamWriter,
+        request: Head,
     ) -> Head:
         """The app's final response head; interim 1xx answers go to the client as they come."""
         while True:
-            async with asyncio.timeout(self.options.response_timeout):
-                raw = await http1.read_head(app_reader)
+            app_watch.arm(self.options.response_timeout)
+            raw = await http1.read_head(app_reader)
             if raw is None:
                 raise ConnectionError("the app closed the connection before answering")
             response = http1.parse_response(raw)
@@ -267,13 +306,11 @@ class Proxy:
                 writer.write(raw)
 
     async def _response_body(
-        self,
-        request: Head,
-        response: Head,
-        app_reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        self, request: Head, response: Head, app_side: Side, client_side: Side
     ) -> tuple[bool, bool]:
         """Relay the response; (client connection reusable, app connection reusable)."""
+        app_reader, _, app_watch = app_side
+        _, writer, client_watch = client_side
         frame = http1.framing(response, request=False, request_method=request.method)
         dechunk = frame.kind == "chunked" and request.version == b"HTTP/1.0"
         keep_client = request.keep_alive and frame.kind != "close" and not dechunk
@@ -290,32 +327,42 @@ class Proxy:
         elif request.version == b"HTTP/1.0":
             headers.append((b"Connection", b"keep-alive"))
         start = b"HTTP/1.1 " + str(response.status).encode() + b" " + response.reason
-        writer.write(http1.serialize(start, headers))
+        head = http1.serialize(start, headers)
+        pipe = Pipe(app_reader, writer, app_watch, client_watch, self.options.body_timeout)
         try:
-            await http1.copy_body(
-                app_reader, writer, frame, self.options.body_timeout, dechunk=dechunk
-            )
+            if frame.kind == "length" and frame.length <= COALESCE:
+                # A small body is usually in the buffer already: one write, one send().
+                body = await pipe.read(frame.length)
+                if not body:
+                    raise ConnectionError("the app closed the connection mid-body")
+                await pipe.write(head + body)
+                if len(body) < frame.length:
+                    await http1.copy_length(pipe, frame.length - len(body))
+            else:
+                writer.write(head)
+                await http1.copy_body(pipe, frame, dechunk=dechunk)
+                await pipe.write(b"")
         except (TimeoutError, asyncio.IncompleteReadError, BadMessage, ConnectionError):
             # The answer has started: the client can only learn of it from a cut connection.
             raise _Cut() from None
-        await writer.drain()
+        finally:
+            app_watch.disarm()
+            client_watch.disarm()
         return keep_client, response.keep_alive and frame.kind != "close"
 
-    async def _tunnel(
-        self,
-        response: Head,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        app_reader: asyncio.StreamReader,
-        app_writer: asyncio.StreamWriter,
-    ) -> None:
-        headers = [(k, v) for k, v in response.headers]
-        writer.write(http1.serialize(b"HTTP/1.1 101 " + response.reason, headers))
+    async def _tunnel(self, response: Head, client_side: Side, app_side: Side) -> None:
+        reader, writer, client_watch = client_side
+        app_reader, app_writer, app_watch = app_side
+        writer.write(http1.serialize(b"HTTP/1.1 101 " + response.reason, response.headers))
         await writer.drain()
         idle = self.options.tunnel_timeout
         legs = [
-            asyncio.ensure_future(http1.copy_until_close(reader, app_writer, idle)),
-            asyncio.ensure_future(http1.copy_until_close(app_reader, writer, idle)),
+            asyncio.ensure_future(
+                http1.copy_until_close(Pipe(reader, app_writer, client_watch, app_watch, idle))
+            ),
+            asyncio.ensure_future(
+                http1.copy_until_close(Pipe(app_reader, writer, app_watch, client_watch, idle))
+            ),
         ]
         try:
             await asyncio.wait(legs, return_when=asyncio.FIRST_COMPLETED)
@@ -345,7 +392,7 @@ def _https_location(host: str, target: bytes, https_port: int) -> bytes:
     return f"https://{authority}".encode("latin-1") + path
 
 
-def _upstream_head(request: Head, client: str, port: bytes, tls: bool) -> bytes:
+def _upstream_head(request: Head, client: str, port: bytes, tls: bool, ids: RequestIds) -> bytes:
     tokens = request.connection_tokens()
     headers: Headers = []
     forwarded_for: list[bytes] = []
@@ -363,7 +410,7 @@ def _upstream_head(request: Head, client: str, port: bytes, tls: bool) -> bytes:
         (b"X-Forwarded-For", b", ".join(forwarded_for)),
         (b"X-Forwarded-Proto", b"https" if tls else b"http"),
         (b"X-Forwarded-Port", port),
-        (b"X-Request-Id", request_id or uuid.uuid4().hex.encode()),
+        (b"X-Request-Id", request_id or ids.next()),
     ]
     upgrade = request.get(b"upgrade")
     if upgrade and b"upgrade" in tokens:

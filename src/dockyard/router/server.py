@@ -89,6 +89,7 @@ class Router:
         # Redirects name the port clients really reach (it differs when 0 was asked for).
         self.options.https_port = self.https_port
         self.tasks.spawn(self._feed(), "feed")
+        self.tasks.spawn(self.proxy.watches.run(), "deadlines")
         write_json(self.state_dir / PORTS_FILE, {"http": self.http_port, "https": self.https_port})
         log.info(
             "router serving http on %s:%d and https on %s:%d",
