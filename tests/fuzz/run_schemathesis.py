@@ -21,7 +21,8 @@ What it does:
    pass reported a failure or the server logged an unhandled exception.
 
 Why two passes: ``POST /v2/auth/tokens`` revokes the caller's tokens (every user's with
-``all=true``) and ``DELETE /v2/auth/cancel`` deletes the caller's account. With one static
+``all=true``) and ``DELETE /v2/auth/cancel`` deletes the caller's account (and so do their
+``/v1`` twins). With one static
 token, the first time the fuzzer succeeded at either, every later request would answer 401 and
 the rest of the run would test nothing but authentication. Their own pass fuzzes them fully
 anyway: its user owns an app (so cancelling itself answers 409 and it never disappears), and
@@ -62,7 +63,7 @@ HOOKS = HERE / "relogin_hooks.py"
 
 # The operations that destroy the caller's own credentials (see the module docstring). Each of
 # these paths has exactly one method, so a path filter selects exactly these operations.
-TOKEN_DESTROYING_PATHS = r"^/v2/auth/(cancel|tokens)$"
+TOKEN_DESTROYING_PATHS = r"^/v[12]/auth/(cancel|tokens)$"
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance"
 DEFAULT_SEED = 20240601
@@ -135,6 +136,9 @@ def start_server(port: int, data_dir: Path, log_path: Path) -> subprocess.Popen[
         # No build source is acceptable, so the fuzzer can never build an app: no host
         # directory gets copied and no app process (or one-off ``run`` command) ever starts.
         DOCKYARD_LOCAL_SOURCE_ROOTS="",
+        # The edge router on free ports: nothing is fuzzed through it, but it must start.
+        DOCKYARD_ROUTER_HTTP_PORT=str(free_port()),
+        DOCKYARD_ROUTER_HTTPS_PORT=str(free_port()),
         PYTHONUNBUFFERED="1",
     )
     env.pop("DOCKYARD_DATABASE_URL", None)
