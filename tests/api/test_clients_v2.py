@@ -94,6 +94,13 @@ async def test_probe_register_login(client: httpx.AsyncClient) -> None:
     assert r.json() == {"username": ["A user with that username already exists."]}
     r = await go.request("POST", "/v2/auth/register/", {**body, "username": ""})
     assert r.json() == {"username": ["This field may not be blank."]}
+    r = await go.request("POST", "/v2/auth/register/", {**body, "username": "no spaces"})
+    assert r.json() == {  # ErrInvalidUsername: matched word for word
+        "username": [
+            "Enter a valid username. This value may contain only letters, numbers and "
+            "@/./+/-/_ characters."
+        ]
+    }
     r = await go.request("POST", "/v2/auth/register/", {**body, "username": "x", "password": ""})
     assert r.json() == {"password": ["This field may not be blank."]}
     r = await go.request("POST", "/v2/auth/register/", {**body, "username": "y", "email": "no"})

@@ -19,8 +19,9 @@ APP_ID_MESSAGE = (
 
 USERNAME_RE = re.compile(r"^[\w.@+-]+\Z", re.ASCII)
 USERNAME_MAX = 150
+# Word for word what the v2 Go SDK matches to report ErrInvalidUsername.
 USERNAME_MESSAGE = (
-    "Enter a valid username. This value may contain only letters, numbers, "
+    "Enter a valid username. This value may contain only letters, numbers "
     "and @/./+/-/_ characters."
 )
 
