@@ -21,8 +21,7 @@ APP_ID_MESSAGE = (
     "only contain a-z (lowercase), 0-9 and hyphens."
 )
 USERNAME_MESSAGE = (
-    "Enter a valid username. This value may contain only letters, numbers "
-    "and @/./+/-/_ characters."
+    "Enter a valid username. This value may contain only letters, numbers and @/./+/-/_ characters."
 )
 RESERVED = frozenset({"admin", "dockyard", "reserved-app"})
 

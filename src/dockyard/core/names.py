@@ -21,8 +21,7 @@ USERNAME_RE = re.compile(r"^[\w.@+-]+\Z", re.ASCII)
 USERNAME_MAX = 150
 # Word for word what the v2 Go SDK matches to report ErrInvalidUsername.
 USERNAME_MESSAGE = (
-    "Enter a valid username. This value may contain only letters, numbers "
-    "and @/./+/-/_ characters."
+    "Enter a valid username. This value may contain only letters, numbers and @/./+/-/_ characters."
 )
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
