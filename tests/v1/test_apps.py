@@ -9,6 +9,9 @@ import re
 import httpx
 import orjson
 
+from dockyard.api.app import create_app
+from dockyard.core.settings import Settings
+from dockyard.db.session import Database
 from tests.conftest import Account, Accounts, create_app_for
 from tests.v1.helpers import TIMESTAMP, UUID, assert_v1_headers, py
 
@@ -86,6 +89,13 @@ async def test_create_errors(client: httpx.AsyncClient, user: Account) -> None:
     r = await py(client, user, "POST", "/v1/apps", {"id": "reserved-app"})
     assert r.status_code == 400
     assert r.json() == {"id": ["reserved-app is a reserved name."]}
+    # Route and method errors, in DRF's shape and with the v1 headers (py checks those).
+    r = await py(client, user, "GET", "/v1/no/such/route")
+    assert r.status_code == 404
+    assert r.json() == {"detail": "Not found."}
+    r = await py(client, user, "PUT", "/v1/apps/taken")
+    assert r.status_code == 405
+    assert r.json() == {"detail": 'Method "PUT" not allowed.'}
 
 
 async def test_v1_and_v2_see_the_same_apps(
@@ -128,3 +138,19 @@ async def test_logs_are_a_json_string(client: httpx.AsyncClient, user: Account) 
     assert len(json.loads(r.text).strip().split("\n")) == 1
     r = await py(client, user, "GET", "/v1/apps/logged/logs?log_lines=0")
     assert r.status_code == 400
+
+
+async def test_server_error_under_v1(settings: Settings, clean_db: Database) -> None:
+    """A 500 is answered outside the middleware: it still carries the v1 headers."""
+    app = create_app(settings, database=clean_db)
+
+    @app.get("/v1/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        r = await c.get("/v1/boom/")
+    assert r.status_code == 500
+    assert list(r.json()) == ["detail"] and "secret" not in r.text
+    assert_v1_headers(r)
