@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 
+from dockyard.releases.sources import check_local_image, untagged
 from tests.conftest import Account, Accounts, create_app_for
 from tests.releases.helpers import configured, web_env, write_app
 from tests.v1.helpers import TIMESTAMP, message, py
@@ -158,3 +159,29 @@ async def test_release_made_in_v1_shows_in_v2_and_back(
     bob = await accounts.make("bob")
     r = await py(client, bob, "GET", "/v1/apps/both/releases")
     assert r.status_code == 403
+
+
+def test_untagged_local_sources(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    assert untagged(tmp_path / "app:latest") == app
+    assert untagged(tmp_path / "app:v1.2_3") == app
+    assert untagged(app) == app
+    assert untagged(tmp_path / "gone:latest") == tmp_path / "gone:latest"
+    assert untagged(tmp_path / ":latest") == tmp_path / ":latest"
+    tagged = tmp_path / "real:tag"  # a path that exists as given wins
+    tagged.mkdir()
+    assert untagged(tagged) == tagged
+    assert untagged(tmp_path / ("x" * 300 + ":latest")) == tmp_path / ("x" * 300 + ":latest")
+    assert check_local_image(f"{app}:latest", [tmp_path]) == app
+
+
+async def test_builds_create_with_a_tag(
+    client: httpx.AsyncClient, user: Account, source: Path
+) -> None:
+    """``deis builds:create`` refuses an image without a tag: a local source takes one."""
+    await py(client, user, "POST", "/v1/apps", {"id": "tagged"})
+    r = await py(client, user, "POST", "/v1/apps/tagged/builds", {"image": f"{source}:latest"})
+    assert r.status_code == 201, r.text
+    assert r.headers["Deis-Release"] == "2"
+    assert r.json()["image"] == f"{source}:latest"

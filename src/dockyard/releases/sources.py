@@ -19,6 +19,8 @@ from dockyard.core.errors import Invalid
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 # registry/name:tag or name@sha256:... — what a container image reference looks like.
 IMAGE_RE = re.compile(r"^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$")
+# An image tag, as ``deis builds:create`` (v1) insists every image has one.
+TAG_RE = re.compile(r":[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
 
 
 def source_path(image: str) -> Path | None:
@@ -31,6 +33,23 @@ def source_path(image: str) -> Path | None:
     if image.startswith("/"):
         return Path(image)
     return None
+
+
+def untagged(path: Path) -> Path:
+    """``/src/app:latest`` names ``/src/app`` when only that exists: a client that refuses an
+    image without a tag can still name a local source. A path that exists as given wins."""
+    tag = TAG_RE.search(path.name)
+    if tag is None or tag.start() == 0 or _exists(path):
+        return path
+    bare = path.with_name(path.name[: tag.start()])
+    return bare if _exists(bare) else path
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long, say: it cannot be a source either
+        return False
 
 
 def check_local_image(image: str, roots: list[Path], *, data_dir: Path | None = None) -> Path:
@@ -50,6 +69,7 @@ def check_local_image(image: str, roots: list[Path], *, data_dir: Path | None = 
             "image must be an absolute directory path, a .tar/.tar.gz archive or a file:// URL",
             field="image",
         )
+    path = untagged(path)
     resolved = Path(os.path.realpath(path))
     allowed = [Path(os.path.realpath(r)) for r in roots]
     if not any(resolved == r or r in resolved.parents for r in allowed):
