@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from starlette.requests import Request
 
+from dockyard.api.body import FieldErrors
 from dockyard.api.middleware import V1_HEADERS, V2_HEADERS, headers_for
 from dockyard.api.responses import release_headers
 from dockyard.api.v1.common import (
@@ -54,6 +55,9 @@ def test_decode_maps() -> None:
     with pytest.raises(Invalid) as bad:
         decode_maps({"tags": "[1]"}, fields)
     assert bad.value.body() == {"tags": ["Value must be a JSON object."]}
+    with pytest.raises(FieldErrors) as nul:  # a NUL escaped inside the string
+        decode_maps({"values": '{"A": "\\u0000"}'}, fields)
+    assert nul.value.body() == {"values": ["Null characters are not allowed."]}
 
 
 @pytest.mark.parametrize(

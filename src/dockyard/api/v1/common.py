@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from dockyard.api.body import _checked
 from dockyard.core.errors import Invalid
 from dockyard.core.timefmt import iso
 from dockyard.scheduler.base import PodStatus
@@ -42,7 +43,8 @@ def decode_maps(data: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any
             raise Invalid(NOT_JSON, field=field) from None
         if not isinstance(parsed, dict):
             raise Invalid(NOT_AN_OBJECT, field=field)
-        decoded[field] = parsed
+        # The body's checks saw only a string: apply them to what it held (no NUL, depth).
+        decoded[field] = _checked({field: parsed})[field]
     return decoded
 
 
