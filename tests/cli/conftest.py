@@ -1,6 +1,13 @@
 """Fixtures for the CLI tests: one real controller per session (``python -m dockyard server``
-on a free port, SQLite in a temporary directory, terminated at the end), a temporary HOME and
-working directory per test, and a runner that drives the real ``dockyard`` Typer app."""
+on a free port, SQLite in a temporary directory, its edge router on free ports, terminated at
+the end), a temporary HOME and working directory per test, and a runner that drives the real
+``dockyard`` Typer app.
+
+Builds read their sources from ``Server.sources`` (the server's
+``DOCKYARD_LOCAL_SOURCE_ROOTS``). ``deploy`` writes the sample web + worker app there and
+deploys it; every app it made is destroyed after the test, and the test fails if a process
+of its sample app outlives that.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +28,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from dockyard.cli.app import app
-from dockyard.client import DockyardClient
+from dockyard.client import ClientError, DockyardClient
+from tests.releases.helpers import marked_pids, write_app
 
 ADMIN = "root-admin"
 PASSWORD = "s3cret-pw"
@@ -31,6 +39,8 @@ PASSWORD = "s3cret-pw"
 class Server:
     url: str
     log: Path
+    sources: Path
+    router_port: int
     admin: str = ADMIN
     password: str = PASSWORD
 
@@ -93,12 +103,22 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base = tmp_path_factory.mktemp("controller")
-    port = _free_port()
+    sources = tmp_path_factory.mktemp("sources")
+    port, router_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKYARD_")}
     env.update(
         DOCKYARD_DATA_DIR=str(base / "data"),
         DOCKYARD_PLATFORM_DOMAIN="example.test",
         DOCKYARD_LOG_LEVEL="warning",
+        DOCKYARD_LOCAL_SOURCE_ROOTS=str(sources),
+        DOCKYARD_ROUTER_HTTP_PORT=str(router_port),
+        DOCKYARD_ROUTER_HTTPS_PORT=str(_free_port()),
+        DOCKYARD_SETTLE_TIME="0.3",
+        DOCKYARD_ARGON2_TIME_COST="1",
+        DOCKYARD_ARGON2_MEMORY_KIB="1024",
+        # pytest's temporary directories are private (0700): an unprivileged app user (the
+        # default when the tests run as root) could not reach the build copies under them.
+        DOCKYARD_APP_USER="",
     )
     log = base / "server.log"
     cmd = [sys.executable, "-m", "dockyard", "server", "--host", "127.0.0.1"]
@@ -111,7 +131,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         # The first user registered becomes the administrator.
         with DockyardClient(url) as client:
             assert client.register(ADMIN, PASSWORD, "admin@example.test")["is_superuser"]
-        yield Server(url=url, log=log)
+        yield Server(url=url, log=log, sources=sources, router_port=router_port)
     finally:
         _stop(proc)
         # The server stops the node agent it started; make sure nothing of ours outlives it.
@@ -207,3 +227,54 @@ def user(cli: Cli) -> str:
 
 def app_name() -> str:
     return f"app-{secrets.token_hex(4)}"
+
+
+@dataclass
+class Deployer:
+    """Creates apps and deploys the sample app (``web`` + ``worker``, see
+    ``tests.releases.helpers``) to them through the CLI."""
+
+    cli: Cli
+    marker: str
+    source_root: Path
+    apps: list[str]
+
+    def source(self, name: str = "src", *, procfile: str | None = "", version: str = "one") -> Path:
+        return write_app(self.source_root / name, self.marker, procfile=procfile, version=version)
+
+    def create(self, name: str | None = None) -> str:
+        app = name or app_name()
+        self.cli.ok("apps:create", app)
+        self.apps.append(app)
+        return app
+
+    def __call__(self, name: str | None = None) -> str:
+        """A new app with the sample app deployed (web=1)."""
+        app = self.create(name)
+        self.cli.ok("builds:create", str(self.source()), "-a", app)
+        return app
+
+
+@pytest.fixture
+def deploy(cli: Cli, server: Server) -> Iterator[Deployer]:
+    marker = f"cli-test-{secrets.token_hex(6)}"
+    root = server.sources / marker
+    root.mkdir()
+    deployer = Deployer(cli, marker, root, [])
+    try:
+        yield deployer
+    finally:
+        # Destroy as the administrator: the test may have logged in as someone else.
+        with DockyardClient(server.url) as client:
+            client.login(server.admin, server.password)
+            for app in deployer.apps:
+                with contextlib.suppress(ClientError):
+                    client.destroy_app(app)
+        deadline = time.monotonic() + 10
+        while marked_pids(marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        leaked = {pid: _cmdline(pid) for pid in marked_pids(marker)}
+        for pid in leaked:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        assert not leaked, f"app processes outlived their apps: {leaked}"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
 from dockyard.client import ClientError, DockyardClient, normalize_url
-from dockyard.client import api as client_api
+from dockyard.client import base as client_api
 from dockyard.client.errors import error_message
 from tests.cli.conftest import PASSWORD, Server, app_name
 
@@ -97,3 +99,42 @@ def test_connection_error_is_a_client_error() -> None:
         c.whoami()
     assert info.value.status == 0
     assert "Cannot reach the controller" in info.value.message
+
+
+def test_endpoint_shapes() -> None:
+    """What the deploy and routing methods send, checked without a server."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        path = request.url.path
+        if path.endswith("/logs"):
+            return httpx.Response(204)
+        if path.endswith("/config"):
+            return httpx.Response(201, json={"values": {}}, headers={"Deis-Release": "7"})
+        if path.endswith("/restart"):
+            return httpx.Response(200, json=[])
+        return httpx.Response(204)
+
+    transport = httpx.MockTransport(handler)
+    with DockyardClient("http://ctl", "t", transport=transport, deploy_timeout=123) as c:
+        assert c.logs("a b", 5) == ""
+        c.set_config("a", values={"K": "v", "GONE": None})
+        assert c.last_release == 7
+        c.restart("a")
+        c.restart("a", "web")
+        c.remove_whitelist("a", ["1.2.3.4"])
+        c.remove_domain("a", "*.x.test")
+        c.scale("a", {"web": 2})
+    logs, config, restart_all, restart_web, whitelist, domain, scale = seen
+    assert logs.url.raw_path == b"/v2/apps/a%20b/logs?log_lines=5"
+    assert json.loads(config.content) == {"values": {"K": "v", "GONE": None}}
+    assert config.extensions["timeout"]["read"] == 123  # a deploy waits for the processes
+    assert logs.extensions["timeout"]["read"] == 30
+    assert restart_all.url.path == "/v2/apps/a/pods/restart"
+    assert restart_web.url.path == "/v2/apps/a/pods/web/restart"
+    assert whitelist.method == "DELETE" and json.loads(whitelist.content) == {
+        "addresses": ["1.2.3.4"]
+    }
+    assert domain.url.raw_path == b"/v2/apps/a/domains/%2A.x.test"
+    assert json.loads(scale.content) == {"web": 2}

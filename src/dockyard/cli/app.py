@@ -11,12 +11,59 @@ import contextlib
 import typer
 
 from dockyard import API_VERSION, __version__
-from dockyard.cli import apps, auth, keys, output, perms, releases, users
+from dockyard.cli import (
+    apps,
+    auth,
+    autoscale,
+    builds,
+    certs,
+    config,
+    domains,
+    healthchecks,
+    keys,
+    keyvalue,
+    limits,
+    logs,
+    output,
+    perms,
+    ps,
+    releases,
+    settings,
+    tls,
+    users,
+    whitelist,
+)
 from dockyard.cli.context import JsonOpt, current_profile
 from dockyard.cli.topic import guarded
 from dockyard.client import ClientError, DockyardClient, ProfileError
 
-TOPICS = (auth.topic, apps.topic, releases.topic, keys.topic, perms.topic, users.topic)
+# ``run`` and ``logs`` join the apps topic when their module is imported.
+assert logs.__name__
+
+TOPICS = (
+    auth.topic,
+    apps.topic,
+    builds.topic,
+    releases.topic,
+    config.topic,
+    limits.topic,
+    healthchecks.topic,
+    keyvalue.tags,
+    keyvalue.registry,
+    ps.topic,
+    autoscale.autoscale,
+    domains.topic,
+    certs.topic,
+    tls.topic,
+    settings.topic,
+    settings.maintenance,
+    settings.routing,
+    whitelist.topic,
+    autoscale.labels,
+    keys.topic,
+    perms.topic,
+    users.topic,
+)
 
 app = typer.Typer(
     name="dockyard",
@@ -24,7 +71,10 @@ app = typer.Typer(
         "Dockyard: a self-hosted, Heroku-style application platform.\n\n"
         "Commands are `topic:command` (dockyard apps:create) or `topic command` "
         "(dockyard apps create); `dockyard <topic>` alone lists. App commands take "
-        "-a/--app, or use the app of the git remote named 'dockyard'."
+        "-a/--app, or use the app of the git remote named 'dockyard'. Read commands "
+        "take --json for scripts.\n\n"
+        "Start with: dockyard register <controller URL>, dockyard apps:create, "
+        "dockyard builds:create <source>, dockyard open."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -1,5 +1,8 @@
-"""Apps: apps:create (adds the ``dockyard`` git remote), apps:list, apps:info,
-apps:destroy (confirmed by typing the name or ``--confirm``), apps:transfer and apps:open."""
+"""Apps: apps:create (adds the ``dockyard`` git remote), apps:list, apps:info (with its
+processes and domains), apps:destroy (confirmed by typing the name or ``--confirm``),
+apps:transfer and apps:open. As in Deis, ``create``, ``info``, ``destroy`` and ``open``
+work without the ``apps:`` prefix too. ``run`` and ``logs`` join this topic from
+``dockyard.cli.logs``."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from dockyard.cli import context, output
+from dockyard.cli import context, output, ps
 from dockyard.cli.context import AppOpt, JsonOpt, app_name, session
 from dockyard.cli.topic import Topic
 from dockyard.client import ClientError, ProfileError
@@ -31,7 +34,7 @@ def _structure(app: App) -> str:
     return " ".join(f"{k}={v}" for k, v in sorted(app.get("structure", {}).items())) or "-"
 
 
-@topic.command("create")
+@topic.command("create", aliases=("create",))
 def create(
     name: Annotated[
         str | None, typer.Argument(help="The app name. Default: a generated one.")
@@ -82,15 +85,17 @@ def list_apps(json: JsonOpt = False) -> None:
     )
 
 
-@topic.command("info")
+@topic.command("info", aliases=("info",))
 def info(app: AppOpt = None, json: JsonOpt = False) -> None:
-    """Show an app."""
+    """Show an app, its processes and its domains."""
     app_id = app_name(app)
     with session() as client:
         data = client.app(app_id)
-    if json:
-        output.print_json(data)
-        return
+        if json:
+            output.print_json(data)
+            return
+        pods = client.pods(app_id)
+        domains = client.domains(app_id)
     output.details(
         [
             ("id", data["id"]),
@@ -103,9 +108,18 @@ def info(app: AppOpt = None, json: JsonOpt = False) -> None:
         ],
         title=f"{data['id']} Application",
     )
+    output.message("")
+    ps.show(app_id, pods)
+    output.message("")
+    output.table(
+        ["DOMAIN"],
+        [(d["domain"],) for d in domains],
+        title=f"{app_id} Domains",
+        empty="No custom domains (add one with `dockyard domains:add`).",
+    )
 
 
-@topic.command("destroy")
+@topic.command("destroy", aliases=("destroy",))
 def destroy(
     app: AppOpt = None,
     confirm: Annotated[
@@ -143,7 +157,7 @@ def transfer(
     output.success(f"Transferred {app_id} to {owner}.")
 
 
-@topic.command("open")
+@topic.command("open", aliases=("open",))
 def open_app(
     app: AppOpt = None,
     print_only: Annotated[

@@ -5,6 +5,7 @@ elapsed time for long operations (only on a terminal, so pipes and CI logs stay 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -94,14 +95,49 @@ def details(fields: Sequence[tuple[str, Any]], *, title: str | None = None) -> N
     out.print(grid)
 
 
+class Timer:
+    """How long a block took; ``str()`` gives ``1.2s``."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.stopped: float | None = None
+
+    @property
+    def elapsed(self) -> float:
+        return (self.stopped or time.monotonic()) - self.started
+
+    def __str__(self) -> str:
+        return f"{self.elapsed:.1f}s"
+
+
 @contextmanager
-def spinner(text: str) -> Iterator[None]:
-    """A spinner with the elapsed time while the block runs (a terminal only)."""
+def spinner(text: str) -> Iterator[Timer]:
+    """A spinner with the elapsed time while the block runs (a terminal only); the block
+    gets a ``Timer`` for its closing message."""
+    timer = Timer()
     out = err_console()
-    if not out.is_terminal:
-        yield
-        return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=out, transient=True) as progress:
-        progress.add_task(text, total=None)
-        yield
+    try:
+        if not out.is_terminal:
+            yield timer
+            return
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+        with Progress(*columns, console=out, transient=True) as progress:
+            progress.add_task(text, total=None)
+            yield timer
+    finally:
+        timer.stopped = time.monotonic()
+
+
+def heading(text: str) -> None:
+    console().print(Text(f"=== {text}", style="bold"))
+
+
+def mapping(
+    data: Mapping[str, Any],
+    *,
+    title: str | None = None,
+    empty: str = "Nothing to show.",
+    columns: tuple[str, str] = ("KEY", "VALUE"),
+) -> None:
+    """A two-column table of a mapping, sorted by key."""
+    table(list(columns), sorted(data.items()), title=title, empty=empty)

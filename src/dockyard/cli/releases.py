@@ -1,5 +1,6 @@
-"""Releases: releases:list (newest first) and releases:info <version>.
-(releases:rollback comes with the deploy machinery.)"""
+"""Releases: releases:list (newest first), releases:info VERSION, and releases:rollback
+[VERSION] (also ``dockyard rollback``), which deploys a copy of an older release's build
+and config as a new release, under a spinner."""
 
 from __future__ import annotations
 
@@ -10,8 +11,19 @@ import typer
 from dockyard.cli import output
 from dockyard.cli.context import AppOpt, JsonOpt, app_name, session
 from dockyard.cli.topic import Topic
+from dockyard.client import ProfileError
 
-topic = Topic("releases", "List and inspect an app's releases.", panel="Releases", default="list")
+topic = Topic(
+    "releases", "List, inspect and roll back an app's releases.", panel="Releases", default="list"
+)
+
+
+def parse_version(text: str) -> int:
+    """``v3`` or ``3`` -> 3."""
+    digits = text.strip().lower().removeprefix("v")
+    if not digits.isascii() or not digits.isdigit():
+        raise ProfileError(f"{text!r} is not a release version (v3 or 3).")
+    return int(digits)
 
 
 @topic.command("list")
@@ -67,3 +79,24 @@ def info(
         ],
         title=f"{app_id} Release v{release['version']}",
     )
+
+
+@topic.command("rollback", aliases=("rollback",))
+def rollback(
+    version: Annotated[
+        str | None,
+        typer.Argument(
+            help="The version to go back to: v3 or 3. Default: the previous good release.",
+            show_default=False,
+        ),
+    ] = None,
+    app: AppOpt = None,
+) -> None:
+    """Roll an app back: deploy an older release's build and config as a new release."""
+    app_id = app_name(app)
+    target = None if version is None else parse_version(version)
+    with session() as client:
+        with output.spinner(f"Rolling back {app_id}...") as timer:
+            new = client.rollback(app_id, target)
+        summary = client.release(app_id, new)["summary"]
+    output.success(f"{summary}: deployed v{new} in {timer}.")

@@ -65,6 +65,7 @@ class _Command:
     top_level: bool
     hidden: bool
     aliases: tuple[str, ...]
+    context_settings: dict[str, Any] | None = None
 
 
 @dataclass
@@ -85,13 +86,23 @@ class Topic:
         top_level: bool = False,
         hidden: bool = False,
         aliases: tuple[str, ...] = (),
+        passthrough: bool = False,
     ) -> Callable[[F], F]:
         """Register ``func`` as ``<topic>:<name>`` and ``<topic> <name>``. ``top_level`` also
         registers the bare ``<name>`` (shown in the help instead of ``<topic>:<name>``);
-        ``aliases`` are more root-level names (for example ``scale`` for ``ps:scale``)."""
+        ``aliases`` are more root-level names (for example ``scale`` for ``ps:scale``).
+        ``passthrough``: options end at the first argument, so ``dockyard run ls -la``
+        passes ``-la`` on to the command instead of parsing it."""
+        settings = (
+            {"allow_interspersed_args": False, "ignore_unknown_options": True}
+            if passthrough
+            else None
+        )
 
         def decorator(func: F) -> F:
-            self.commands.append(_Command(name, guarded(func), top_level, hidden, tuple(aliases)))
+            self.commands.append(
+                _Command(name, guarded(func), top_level, hidden, tuple(aliases), settings)
+            )
             return func
 
         return decorator
@@ -107,16 +118,20 @@ class Topic:
         if self.default is not None:
             group.callback()(self._default_callback(self.default))
         for cmd in self.commands:
-            group.command(cmd.name, hidden=cmd.hidden)(cmd.func)
+            settings = cmd.context_settings
+            group.command(cmd.name, hidden=cmd.hidden, context_settings=settings)(cmd.func)
             root.command(
                 f"{self.name}:{cmd.name}",
                 rich_help_panel=panel,
                 hidden=cmd.hidden or cmd.top_level,
+                context_settings=settings,
             )(cmd.func)
-            if cmd.top_level:
-                root.command(cmd.name, rich_help_panel=panel, hidden=cmd.hidden)(cmd.func)
-            for alias in cmd.aliases:
-                root.command(alias, rich_help_panel=panel, hidden=True)(cmd.func)
+            shortcuts = [(cmd.name, cmd.hidden)] if cmd.top_level else []
+            shortcuts += [(alias, True) for alias in cmd.aliases]
+            for name, hidden in shortcuts:
+                root.command(name, rich_help_panel=panel, hidden=hidden, context_settings=settings)(
+                    cmd.func
+                )
         root.add_typer(group, name=self.name, hidden=True)
 
     def _default_callback(self, name: str) -> Callable[..., Any]:

@@ -1,4 +1,7 @@
-"""``DockyardClient``: one method per controller endpoint over a synchronous httpx client.
+"""``DockyardClient``: the typed client of the controller API, one method per endpoint,
+shared by the CLI and the tests. This module holds the accounts and apps endpoints (auth,
+users, administrators, keys, apps, collaborators); ``deploy`` and ``routing`` hold the rest,
+and ``base`` the plumbing.
 
 Every failure becomes a ``ClientError`` carrying the server's message (or a readable
 connection error); lists follow ``next`` until the last page. Methods return the JSON the
@@ -7,171 +10,19 @@ server sent, typed as the ``TypedDict``s of ``dockyard.client.models``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from types import TracebackType
 from typing import Any, cast
-from urllib.parse import quote
 
-import httpx
-
-from dockyard import __version__
+from dockyard.client.base import BaseClient, normalize_url, seg
+from dockyard.client.deploy import DeployAPI
 from dockyard.client.errors import ClientError
-from dockyard.client.models import Admin, App, Key, Release, ServerInfo, User
+from dockyard.client.models import Admin, App, Key, User
+from dockyard.client.routing import RoutingAPI
 
-PAGE_SIZE = 100
-MAX_PAGES = 10_000  # a guard against a server whose ``next`` never ends
-
-
-def normalize_url(url: str) -> str:
-    """``example.com`` -> ``http://example.com``; no trailing slash."""
-    url = url.strip()
-    if not url:
-        raise ClientError(0, "The controller URL is empty.")
-    if "://" not in url:
-        url = f"http://{url}"
-    parsed = httpx.URL(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ClientError(0, f"Not a valid controller URL: {url}")
-    return url.rstrip("/")
+__all__ = ["BaseClient", "DockyardClient", "normalize_url"]
 
 
-def _seg(value: str | int) -> str:
-    """One path segment, escaped."""
-    return quote(str(value), safe="")
-
-
-class DockyardClient:
+class DockyardClient(DeployAPI, RoutingAPI):
     """A session with one controller. Use it as a context manager, or call ``close()``."""
-
-    def __init__(
-        self,
-        url: str,
-        token: str | None = None,
-        *,
-        timeout: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.url = normalize_url(url)
-        self.token = token
-        self.api_version: str | None = None
-        headers = {
-            "Accept": "application/json",
-            "User-Agent": f"dockyard-cli/{__version__}",
-        }
-        self._http = httpx.Client(
-            base_url=self.url,
-            headers=headers,
-            timeout=timeout,
-            transport=transport,
-            follow_redirects=False,
-        )
-
-    # -- plumbing -------------------------------------------------------------------------
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> DockyardClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @property
-    def host(self) -> str:
-        return httpx.URL(self.url).host
-
-    def request(
-        self,
-        method: str,
-        path: str | httpx.URL,
-        *,
-        json: Any = None,
-        params: dict[str, Any] | None = None,
-        auth: bool = True,
-    ) -> httpx.Response:
-        """Send one request; any answer outside 2xx raises ``ClientError``."""
-        headers = {}
-        if auth and self.token:
-            headers["Authorization"] = f"token {self.token}"
-        try:
-            response = self._http.request(method, path, json=json, params=params, headers=headers)
-        except httpx.TimeoutException:
-            raise ClientError(0, f"The controller at {self.url} did not answer in time.") from None
-        except httpx.HTTPError as exc:
-            reason = str(exc) or type(exc).__name__
-            raise ClientError(0, f"Cannot reach the controller at {self.url}: {reason}") from None
-        self.api_version = response.headers.get("DEIS_API_VERSION", self.api_version)
-        if response.is_success:
-            return response
-        raise ClientError.from_response(response)
-
-    def _json(self, method: str, path: str, *, json: Any = None, auth: bool = True) -> Any:
-        response = self.request(method, path, json=json, auth=auth)
-        if response.status_code == 204 or not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise ClientError(
-                response.status_code, f"The controller sent a response that is not JSON: {path}"
-            ) from None
-
-    def _pages(self, path: str, *, limit: int | None = None) -> Iterator[Any]:
-        """Every item of a paginated list, following ``next``. Only the path and query of
-        ``next`` are used, so the token never goes to another host than ours."""
-        url: str | httpx.URL = path
-        params: dict[str, Any] | None = {"limit": PAGE_SIZE}
-        seen = 0
-        for _ in range(MAX_PAGES):
-            page = self.request("GET", url, params=params).json()
-            if not isinstance(page, dict) or not isinstance(page.get("results"), list):
-                raise ClientError(0, f"The controller sent an unexpected list from {path}")
-            for item in page["results"]:
-                yield item
-                seen += 1
-                if limit is not None and seen >= limit:
-                    return
-            nxt = page.get("next")
-            if not nxt:
-                return
-            target = httpx.URL(str(nxt))
-            url = httpx.URL(self.url).copy_with(raw_path=target.raw_path)
-            params = None
-
-    def _list(self, path: str, *, limit: int | None = None) -> list[Any]:
-        return list(self._pages(path, limit=limit))
-
-    # -- controller -----------------------------------------------------------------------
-
-    def probe(self) -> ServerInfo:
-        """Check that ``url`` is a controller: the v2 API root answers 401 without a token
-        (the Deis v2 CLI performs the same check before register and login)."""
-        response = self._http_get_root()
-        api = response.headers.get("DEIS_API_VERSION") or response.headers.get("DRYCC_API_VERSION")
-        if response.status_code != 401 or api is None:
-            raise ClientError(
-                response.status_code,
-                f"{self.url} does not look like a Dockyard (Deis Workflow v2) controller.",
-            )
-        self.api_version = api
-        return {
-            "url": self.url,
-            "api_version": api,
-            "platform_version": response.headers.get("DEIS_PLATFORM_VERSION"),
-        }
-
-    def _http_get_root(self) -> httpx.Response:
-        try:
-            return self._http.get("/v2/")
-        except httpx.HTTPError as exc:
-            reason = str(exc) or type(exc).__name__
-            raise ClientError(0, f"Cannot reach the controller at {self.url}: {reason}") from None
 
     # -- auth -----------------------------------------------------------------------------
 
@@ -251,7 +102,7 @@ class DockyardClient:
         return cast(Admin, self._json("POST", "/v2/admin/perms/", json={"username": username}))
 
     def revoke_admin(self, username: str) -> None:
-        self._json("DELETE", f"/v2/admin/perms/{_seg(username)}")
+        self._json("DELETE", f"/v2/admin/perms/{seg(username)}")
 
     # -- keys -----------------------------------------------------------------------------
 
@@ -262,7 +113,7 @@ class DockyardClient:
         return cast(Key, self._json("POST", "/v2/keys/", json={"id": key_id, "public": public}))
 
     def remove_key(self, key_id: str) -> None:
-        self._json("DELETE", f"/v2/keys/{_seg(key_id)}")
+        self._json("DELETE", f"/v2/keys/{seg(key_id)}")
 
     # -- apps -----------------------------------------------------------------------------
 
@@ -274,32 +125,22 @@ class DockyardClient:
         return cast(App, self._json("POST", "/v2/apps/", json=body))
 
     def app(self, app_id: str) -> App:
-        return cast(App, self._json("GET", f"/v2/apps/{_seg(app_id)}/"))
+        return cast(App, self._json("GET", f"/v2/apps/{seg(app_id)}/"))
 
     def transfer_app(self, app_id: str, owner: str) -> App:
-        return cast(App, self._json("POST", f"/v2/apps/{_seg(app_id)}/", json={"owner": owner}))
+        return cast(App, self._json("POST", f"/v2/apps/{seg(app_id)}/", json={"owner": owner}))
 
     def destroy_app(self, app_id: str) -> None:
-        self._json("DELETE", f"/v2/apps/{_seg(app_id)}/")
+        self._json("DELETE", f"/v2/apps/{seg(app_id)}/")
 
     # -- collaborators --------------------------------------------------------------------
 
     def perms(self, app_id: str) -> list[str]:
-        data = self._json("GET", f"/v2/apps/{_seg(app_id)}/perms/")
+        data = self._json("GET", f"/v2/apps/{seg(app_id)}/perms/")
         return [str(u) for u in data.get("users", [])]
 
     def add_perm(self, app_id: str, username: str) -> None:
-        self._json("POST", f"/v2/apps/{_seg(app_id)}/perms/", json={"username": username})
+        self._json("POST", f"/v2/apps/{seg(app_id)}/perms/", json={"username": username})
 
     def remove_perm(self, app_id: str, username: str) -> None:
-        self._json("DELETE", f"/v2/apps/{_seg(app_id)}/perms/{_seg(username)}")
-
-    # -- releases -------------------------------------------------------------------------
-
-    def releases(self, app_id: str, *, limit: int | None = None) -> list[Release]:
-        return cast(list[Release], self._list(f"/v2/apps/{_seg(app_id)}/releases/", limit=limit))
-
-    def release(self, app_id: str, version: str | int) -> Release:
-        return cast(
-            Release, self._json("GET", f"/v2/apps/{_seg(app_id)}/releases/{_seg(version)}/")
-        )
+        self._json("DELETE", f"/v2/apps/{seg(app_id)}/perms/{seg(username)}")

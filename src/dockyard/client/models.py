@@ -64,3 +64,99 @@ class ServerInfo(TypedDict):
     url: str
     api_version: str | None
     platform_version: str | None
+
+
+class Config(TypedDict):
+    """An app's config. ``values`` are the environment; ``memory``/``cpu`` map a process
+    type to a limit; ``healthcheck`` maps a process type to its Kubernetes probes."""
+
+    uuid: str
+    app: str
+    owner: str
+    values: dict[str, str]
+    memory: dict[str, str]
+    cpu: dict[str, str]
+    tags: dict[str, str]
+    registry: dict[str, str]
+    healthcheck: dict[str, dict[str, Any]]
+    created: str
+    updated: str
+
+
+class Build(TypedDict):
+    uuid: str
+    app: str
+    owner: str
+    image: str
+    sha: str
+    procfile: dict[str, str]
+    dockerfile: str
+    created: str
+    updated: str
+
+
+class Pod(TypedDict):
+    name: str
+    state: str
+    release: str
+    type: str
+    started: str
+
+
+class RunResult(TypedDict):
+    exit_code: int
+    output: str
+
+
+class Domain(TypedDict):
+    uuid: str
+    app: str
+    owner: str
+    domain: str
+    created: str
+    updated: str
+
+
+class Cert(TypedDict):
+    id: int
+    uuid: str
+    name: str
+    owner: str
+    common_name: str
+    fingerprint: str
+    san: list[str]
+    domains: list[str]
+    starts: str
+    expires: str
+    issuer: str
+    subject: str
+    created: str
+    updated: str
+
+
+class TLS(TypedDict):
+    uuid: str
+    app: str
+    owner: str
+    https_enforced: bool
+    created: str
+    updated: str
+
+
+class AutoscaleRule(TypedDict):
+    min: int
+    max: int
+    cpu_percent: int
+
+
+class AppSettings(TypedDict):
+    uuid: str
+    app: str
+    owner: str
+    maintenance: bool
+    routable: bool
+    whitelist: list[str]
+    autoscale: dict[str, AutoscaleRule]
+    label: dict[str, Any]
+    created: str
+    updated: str

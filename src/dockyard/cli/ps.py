@@ -1,0 +1,89 @@
+"""An app's processes: ps:list, ps:scale TYPE=N... (also ``dockyard scale``) and
+ps:restart [TYPE|POD]. Scaling and restarting wait for the pods to come up, under a spinner,
+then show the processes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dockyard.cli import args, output
+from dockyard.cli.context import AppOpt, JsonOpt, app_name, session
+from dockyard.cli.topic import Topic
+from dockyard.client.models import Pod
+
+topic = Topic(
+    "ps", "List, scale and restart an app's processes.", panel="Processes", default="list"
+)
+
+
+def show(app_id: str, pods: list[Pod]) -> None:
+    rows = sorted(pods, key=lambda p: (p["type"], p["name"]))
+    output.table(
+        ["NAME", "TYPE", "STATE", "RELEASE", "STARTED"],
+        [(p["name"], p["type"], p["state"], p["release"], p["started"]) for p in rows],
+        title=f"{app_id} Processes",
+        empty=f"{app_id} has no processes running. Deploy with `dockyard builds:create`, "
+        "or start some with `dockyard scale web=1`.",
+    )
+
+
+@topic.command("list")
+def list_processes(
+    app: AppOpt = None,
+    ptype: Annotated[
+        str | None, typer.Option("--type", "-t", help="Only this process type.")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """List an app's processes (pods) and their state."""
+    app_id = app_name(app)
+    with session() as client:
+        pods = client.pods(app_id, ptype)
+    if json:
+        output.print_json(pods)
+    else:
+        show(app_id, pods)
+
+
+@topic.command("scale", top_level=True)
+def scale(
+    counts: Annotated[
+        list[str],
+        typer.Argument(help="TYPE=N pairs, e.g. web=2 worker=1.", show_default=False),
+    ],
+    app: AppOpt = None,
+) -> None:
+    """Run N processes of each type given (0 stops them all)."""
+    structure = args.counts(counts)
+    text = " ".join(f"{k}={v}" for k, v in structure.items())
+    app_id = app_name(app)
+    with session() as client:
+        with output.spinner(f"Scaling {app_id} to {text}...") as timer:
+            client.scale(app_id, structure)
+        output.success(f"Scaled {app_id} to {text} in {timer}.")
+        pods = client.pods(app_id)
+    show(app_id, pods)
+
+
+@topic.command("restart")
+def restart(
+    target: Annotated[
+        str | None,
+        typer.Argument(
+            help="A process type (web) or a pod name. Default: every process.",
+            show_default=False,
+        ),
+    ] = None,
+    app: AppOpt = None,
+) -> None:
+    """Restart an app's processes: all of them, those of a type, or one pod."""
+    app_id = app_name(app)
+    what = target or "every process"
+    with session() as client:
+        with output.spinner(f"Restarting {what} of {app_id}...") as timer:
+            restarted = client.restart(app_id, target)
+        output.success(f"Restarted {len(restarted)} process(es) of {app_id} in {timer}.")
+        pods = client.pods(app_id)
+    show(app_id, pods)
