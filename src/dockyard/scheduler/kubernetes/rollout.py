@@ -144,8 +144,11 @@ def _progress_failed(deploy: Object | None) -> str | None:
 
 def _done(change: Change, deploy: Object | None, pods: list[Object]) -> bool:
     if deploy is not None:
-        generation = deploy["metadata"].get("generation", 0)
-        if deploy.get("status", {}).get("observedGeneration", 0) < generation:
+        status = deploy.get("status") or {}
+        if status.get("observedGeneration", 0) < deploy["metadata"].get("generation", 0):
+            return False
+        # Available: ready for minReadySeconds, as the controller counts it.
+        if change.replicas and int(status.get("availableReplicas") or 0) < change.replicas:
             return False
     return len(pods) == change.replicas and all(
         (p["metadata"].get("labels") or {}).get(names.VERSION) == change.version
@@ -206,6 +209,18 @@ async def _fail(
     raise DeployError(f"{change.ptype}: {headline}" + (f": {reasons}" if reasons else ""))
 
 
+async def _discard(cluster: Cluster, app: str, change: Change) -> None:
+    """Delete the failed release's pods at once (grace period 0). They never became ready,
+    so they served nothing, and a kubelet can take long to stop a container that never
+    started (an image it cannot pull), which would hold up the rollback."""
+    selector = f"{names.process_selector(app, change.ptype)},{names.VERSION}={change.version}"
+    for pod in await cluster.list("pods", namespace=names.namespace(app), selector=selector):
+        if not states.is_ready(pod):
+            await cluster.delete(
+                "pods", pod["metadata"]["name"], namespace=names.namespace(app), grace_period=0
+            )
+
+
 def _restored(previous: Object) -> Object:
     meta = previous["metadata"]
     spec = {**previous["spec"], "paused": False}
@@ -244,6 +259,8 @@ async def rollback(
             await _write(cluster, change.name, namespace, lambda _c, p=previous: _restored(p))
             version = previous["spec"]["template"]["metadata"]["labels"].get(names.VERSION, "")
             undo.append(Change(change.ptype, change.name, None, _spec_replicas(previous), version))
+            if version != change.version:
+                await _discard(cluster, app, change)
         except Exception:
             log.exception("rollback of %s failed", change.name)
     deadline = time.monotonic() + limit

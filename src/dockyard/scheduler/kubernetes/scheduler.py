@@ -224,6 +224,10 @@ class KubernetesScheduler:
     async def _pod_objects(
         self, cluster: Cluster, app: str, ptype: str | None = None
     ) -> list[Object]:
+        """The app's process pods; none while its namespace is being deleted."""
+        namespace = await cluster.get("namespaces", names.namespace(app))
+        if namespace is None or namespace["metadata"].get("deletionTimestamp"):
+            return []
         try:
             return await cluster.list(
                 "pods", namespace=names.namespace(app), selector=names.process_selector(app, ptype)
@@ -373,17 +377,12 @@ class KubernetesScheduler:
     # -- destroy -----------------------------------------------------------------------
 
     async def destroy(self, app: str) -> None:
-        """Delete the namespace and wait (bounded) until it is gone, so the name can be
-        reused at once."""
+        """Delete the namespace, and with it everything of the app. It returns once the
+        deletion has started: the pods stop within their grace period while the app already
+        shows no pods and no log, and a new app of the same name waits for the old namespace
+        to be gone (``_namespace``)."""
         async with self._app(app) as cluster:
-            name = names.namespace(app)
-            await cluster.delete("namespaces", name)
-            deadline = time.monotonic() + self.settle_timeout
-            while await cluster.get("namespaces", name) is not None:
-                if time.monotonic() > deadline:
-                    log.warning("namespace %s is still terminating", name)
-                    return
-                await asyncio.sleep(self.poll)
+            await cluster.delete("namespaces", names.namespace(app))
 
     async def aclose(self) -> None:
         if self._cluster is not None:

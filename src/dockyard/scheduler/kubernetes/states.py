@@ -32,10 +32,11 @@ IMAGE_ERRORS = frozenset(
 CREATE_ERRORS = frozenset(
     {"CreateContainerConfigError", "CreateContainerError", "RunContainerError"}
 )
-# Waiting reasons that will not fix themselves: a deploy stops waiting at once.
+# Waiting reasons that will not fix themselves: a deploy stops waiting at once. Errors in
+# creating the container are left out: the kubelet retries them, and some clear up (a secret
+# cache that had not synced yet).
 FATAL_REASONS = frozenset(
     {"ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "CrashLoopBackOff"}
-    | CREATE_ERRORS
 )
 MAX_REASONS = 5
 MAX_REASON_CHARS = 300

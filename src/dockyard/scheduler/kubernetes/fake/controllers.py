@@ -202,6 +202,7 @@ def deployments(store: Store) -> None:
         )
         updated = [p for p in all_pods if new is not None and _owned_by(p, new)]
         ready = sum(is_ready(p) for p in all_pods)
+        available = sum(_available(p, float(spec.get("minReadySeconds") or 0)) for p in all_pods)
         store.set_status(
             deploy,
             {
@@ -209,7 +210,7 @@ def deployments(store: Store) -> None:
                 "replicas": len(all_pods),
                 "updatedReplicas": len(updated),
                 "readyReplicas": ready,
-                "availableReplicas": ready,
+                "availableReplicas": available,
                 "conditions": [
                     {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"}
                 ],

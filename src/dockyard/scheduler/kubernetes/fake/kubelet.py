@@ -10,7 +10,8 @@ Programs by image (anything else behaves like ``fake/web``):
 - ``fake/worker`` prints ``tick N`` and ``stderr tick N`` every 0.2 s.
 - ``fake/sleep`` listens nowhere: httpGet/tcpSocket probes fail, exec probes pass.
 - ``fake/crash`` prints ``boom`` and exits 3 at once (then ``CrashLoopBackOff``).
-- an image containing ``missing`` cannot be pulled (``ErrImagePull``, ``ImagePullBackOff``).
+- an image containing ``missing`` cannot be pulled (``ErrImagePull``, ``ImagePullBackOff``),
+  and an invalid reference is ``InvalidImageName``, as on a real kubelet.
 
 A pod with ``restartPolicy: Never`` and a command (a one-off run) really runs it with
 ``/bin/sh -c`` and the pod's env (plus ``DOCKYARD_POD``, so leak guards can see it), and
@@ -23,6 +24,7 @@ import asyncio
 import base64
 import contextlib
 import os
+import re
 import signal
 import time
 from dataclasses import dataclass, field
@@ -33,6 +35,8 @@ from dockyard.scheduler.kubernetes.fake.store import Store, now_iso, random_suff
 Object = dict[str, Any]
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 TICK = 0.2
+_REFERENCE = re.compile(r"^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$")
+UNSCHEDULABLE = "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity."
 
 
 @dataclass
@@ -56,6 +60,8 @@ class Container:
 
 
 def program_of(image: str) -> str:
+    if not _REFERENCE.match(image):
+        return "invalid-image"
     if "missing" in image:
         return "pull-error"
     name = image.rsplit("/", 1)[-1].split(":")[0]
@@ -159,7 +165,7 @@ class Kubelet:
         if not spec.get("nodeName"):
             wanted = spec.get("nodeSelector") or {}
             if any(self.labels.get(k) != v for k, v in wanted.items()):
-                message = "0/1 nodes are available: 1 node(s) didn't match node selector."
+                message = UNSCHEDULABLE
                 self.store.set_status(
                     pod,
                     {
@@ -186,6 +192,8 @@ class Kubelet:
 
     async def _advance(self, pod: Object, c: Container, now: float) -> None:
         image = pod["spec"]["containers"][0].get("image", "")
+        if c.program == "invalid-image":
+            return
         if c.program == "pull-error":
             if now - c.scheduled > self.startup:
                 self._event(pod, c, "Failed", f'Failed to pull image "{image}": manifest unknown')
@@ -263,7 +271,14 @@ class Kubelet:
         last: Object = {}
         if c.last_exit is not None:
             last = {"terminated": {"exitCode": c.last_exit, "reason": "Error"}}
-        if c.program == "pull-error":
+        if c.program == "invalid-image":
+            image = spec["image"]
+            message = (
+                f'Failed to apply default image tag "{image}": couldn\'t parse image reference '
+                f'"{image}": invalid reference format'
+            )
+            state = {"waiting": {"reason": "InvalidImageName", "message": message}}
+        elif c.program == "pull-error":
             late = now - c.scheduled > self.startup + self.backoff
             reason = "ImagePullBackOff" if late else "ErrImagePull"
             state = {
