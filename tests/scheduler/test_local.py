@@ -135,6 +135,24 @@ async def test_liveness_probe_restarts_a_pod_that_stops_answering(
     assert "web.1 liveness probe failed, restarting" in agent.node.logs.tail(app_name, 100)
 
 
+async def test_readiness_is_probed_often_until_first_ready(
+    agent: Agent, build_dir: Path, app_name: str
+) -> None:
+    """A 10 s period (the Kubernetes default) does not make every deploy take 10 s: the app
+    is ready as soon as it answers, so the deploy waits for the app, not for the probe."""
+    probe = {"tcpSocket": {"port": 80}, "periodSeconds": 10}
+    slow_start = f"sleep 0.6; {WEB_COMMAND}"
+    spec = release(
+        app_name, build_dir, {"web": slow_start}, healthcheck={"web": {"readinessProbe": probe}}
+    )
+    started = time.monotonic()
+    await agent.deploy(DeploySpec(spec, {"web": 1}))
+    took = time.monotonic() - started
+    assert 0.6 <= took < 3.0
+    (pod,) = await agent.pods(app_name)
+    assert pod.state == PodState.up
+
+
 async def test_stop_sends_sigterm_then_sigkill_after_the_grace_period(
     agent: Agent, build_dir: Path, app_name: str
 ) -> None:

@@ -29,6 +29,8 @@ from dockyard.scheduler.local.pods import PodConfig, PodDir, PodRuntime, pod_pro
 from dockyard.scheduler.local.probes import Target, Tracker, check
 from dockyard.scheduler.local.wire import probe_from_dict
 
+STARTUP_PROBE_INTERVAL = 0.25
+
 _READ_CHUNK = 64 * 1024
 
 
@@ -232,7 +234,9 @@ class Shim:
                 tracker = Tracker(probe)
                 self.runtime.message = "readiness probe failing"
                 self.pod.write_runtime(self.runtime)
-            await asyncio.sleep(probe.period)
+            # Until the pod is first ready, probe more often than the period: a deploy then
+            # waits for the app to come up, not for the next tick of a 10 s default period.
+            await asyncio.sleep(min(probe.period, STARTUP_PROBE_INTERVAL))
 
 
 def main(argv: list[str] | None = None) -> int:
