@@ -184,7 +184,10 @@ class Kubelet:
             spec["nodeName"] = self.node
             image = spec["containers"][0].get("image", "")
             never = spec.get("restartPolicy") == "Never" and spec["containers"][0].get("command")
-            c = self.containers[uid] = Container("shell" if never else program_of(image), now)
+            program = program_of(image)
+            if never and program not in ("invalid-image", "pull-error"):
+                program = "shell"
+            c = self.containers[uid] = Container(program, now)
         if c is None:
             c = self.containers[uid] = Container(program_of(spec["containers"][0]["image"]), now)
         await self._advance(pod, c, now)
