@@ -21,6 +21,9 @@
 set -euo pipefail
 
 CACHE_ROOT="${DOCKYARD_KUBE_CACHE:-$HOME/.cache/dockyard-kube}"
+# Bumped whenever the patches or the binaries built change: a cache made by an older
+# recipe is rebuilt.
+RECIPE=2
 KUBE_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubemark kubectl)
 ALL_BINS=("${KUBE_CMDS[@]}" etcd)
 SOURCES_FILE=/etc/apt/sources.list.d/dockyard-kube-src.sources
@@ -39,9 +42,9 @@ on_error() {
 }
 trap on_error ERR
 
-complete_bin_dir() { # $1 = bin dir; true when every binary is there
+complete_bin_dir() { # $1 = bin dir; true when every binary is there, built by this recipe
   local dir=$1 b
-  [ -f "$dir/.complete" ] || return 1
+  grep -qx "recipe=$RECIPE" "$dir/.complete" 2>/dev/null || return 1
   for b in "${ALL_BINS[@]}"; do [ -x "$dir/$b" ] || return 1; done
 }
 
@@ -82,7 +85,10 @@ add_deb_src() { # $1 = suite
     "Components: main" \
     "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" |
     "${SUDO[@]}" tee "$SOURCES_FILE" >/dev/null
-  apt_get update -q || die "apt-get update failed (is deb.debian.org reachable?)"
+  if ! apt_get update -q; then
+    "${SUDO[@]}" rm -f "$SOURCES_FILE" # leave apt as it was, not broken
+    die "apt-get update failed with the deb-src entry for $1 (is deb.debian.org reachable?)"
+  fi
 }
 
 suite="${DOCKYARD_KUBE_SUITE:-$codename}"
@@ -145,35 +151,45 @@ if [ ! -f "$SRC/.unpacked" ]; then
   # needs debian-keyring, which is not worth installing for this.
   dpkg-source -q --no-check -x "$BUILD"/dl/kubernetes_*.dsc "$SRC" >/dev/null ||
     die "dpkg-source could not unpack the kubernetes source"
-  rm -rf "$BUILD/dl"
+  rm -rf "$BUILD/dl" "$BUILD"/kubernetes_* # dpkg-source leaves a copy of the orig tarball
   touch "$SRC/.unpacked"
 else
   say "source tree already unpacked in $SRC (resuming)"
 fi
 
-# --- two small patches for a hollow node on a shared test machine --------------------
+# --- three small patches for hollow nodes on a shared test machine ------------------
 # 1. The hollow kubelet binds its server to 0.0.0.0; the tests use loopback only.
 # 2. The fake container runtime listens on the fixed socket /tmp/kubelet_remote.sock, so
-#    two test clusters on one machine would fight over it; take it from $TMPDIR instead
-#    (cluster.py gives each kubemark its own TMPDIR).
-if [ ! -f "$SRC/.dockyard-patched" ]; then
-  step "patching the hollow kubelet: loopback bind address, per-process fake runtime socket"
-  hk="$SRC/pkg/kubemark/hollow_kubelet.go"
-  ep="$SRC/pkg/kubelet/cri/remote/fake/endpoint.go"
-  grep -q 'c.Address = "0.0.0.0"' "$hk" || die "unexpected $hk: no 0.0.0.0 bind address to patch"
-  grep -q 'return defaultUnixEndpoint, nil' "$ep" || die "unexpected $ep: nothing to patch"
-  sed -i 's|c.Address = "0.0.0.0"|c.Address = "127.0.0.1"|' "$hk"
-  sed -i -e 's|^package fake$|package fake\n\nimport (\n\t"os"\n\t"path/filepath"\n)|' \
-    -e 's|return defaultUnixEndpoint, nil|return "unix://" + filepath.Join(os.TempDir(), "kubelet_remote.sock"), nil|' \
-    "$ep"
-  touch "$SRC/.dockyard-patched"
-fi
+#    two test clusters on one machine would fight over it: take it from $TMPDIR instead.
+# 3. The hollow kubelet's root dir goes to /tmp whatever $TMPDIR says: honour $TMPDIR, so
+#    that everything of a test cluster stays in its own folder (cluster.py sets TMPDIR).
+# Each is applied once (a patched file no longer matches its pattern).
+patch_file() { # $1 file, $2 pattern present only before patching, $3.. sed expressions
+  local file=$1 before=$2
+  shift 2
+  [ -f "$file" ] || die "cannot patch $file: no such file"
+  if grep -q "$before" "$file"; then
+    say "patching ${file#"$SRC"/}"
+    sed -i "$@" "$file"
+    if grep -q "$before" "$file"; then die "patching $file did not take"; fi
+  fi
+}
+step "patching the hollow kubelet: loopback bind address, fake runtime socket and root dir in \$TMPDIR"
+patch_file "$SRC/pkg/kubemark/hollow_kubelet.go" 'c.Address = "0.0.0.0"' \
+  -e 's|c.Address = "0.0.0.0"|c.Address = "127.0.0.1"|'
+patch_file "$SRC/pkg/kubelet/cri/remote/fake/endpoint.go" 'return defaultUnixEndpoint, nil' \
+  -e 's|^package fake$|package fake\n\nimport (\n\t"os"\n\t"path/filepath"\n)|' \
+  -e 's|return defaultUnixEndpoint, nil|return "unix://" + filepath.Join(os.TempDir(), "kubelet_remote.sock"), nil|'
+patch_file "$SRC/test/utils/tmpdir.go" 'baseDir = "/tmp"' \
+  -e 's|^import (|import (\n\t"os"|' \
+  -e 's|baseDir = "/tmp"|baseDir = os.TempDir()|'
 
 # --- the build ----------------------------------------------------------------------
 # The tree's own hack/ scripts build in GOPATH mode with vendor/, a GOPATH and GOCACHE
 # under _output/ (so everything stays inside the build dir); cgo off as debian/rules has it.
 export CGO_ENABLED=0
 unset GOFLAGS GOPATH GOCACHE GO111MODULE
+step "building ${KUBE_CMDS[*]} (about 10 minutes on 2 cores; output in $BUILD/make.log)"
 started=$(date +%s)
 whats=()
 for c in "${KUBE_CMDS[@]}"; do whats+=("cmd/$c"); done
@@ -196,8 +212,9 @@ cp "$etcd_tmp/root/usr/bin/etcd" "$BIN.new/"
   echo "go=$(go version)"
   echo "etcd_server=$etcd_version"
   echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "recipe=$RECIPE"
 } >"$BIN.new/VERSIONS"
-touch "$BIN.new/.complete"
+echo "recipe=$RECIPE" >"$BIN.new/.complete"
 rm -rf "$BIN" && mv "$BIN.new" "$BIN"
 echo "$version" >"$CACHE_ROOT/CURRENT"
 

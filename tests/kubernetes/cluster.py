@@ -21,7 +21,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -174,6 +173,7 @@ class KubeTestCluster:
     startup_seconds: float = 0.0
     _procs: list[_Proc] = field(default_factory=list)
     _own_workdir: bool = False
+    _scratch: list[Path] = field(default_factory=list)
 
     # --- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> KubeTestCluster:
@@ -200,11 +200,10 @@ class KubeTestCluster:
     def stop(self) -> None:
         """Stop in reverse start order (kubemark ... apiserver, then etcd) and wait for all."""
         while self._procs:
-            proc = self._procs.pop()
-            _terminate(proc)
-            if proc.name == "kubemark":
-                _remove_hollow_kubelet_root(proc.log)
+            _terminate(self._procs.pop())
         _LIVE.discard(self)
+        while self._scratch:
+            shutil.rmtree(self._scratch.pop(), ignore_errors=True)
         if self._own_workdir and self.workdir and os.environ.get(KEEP_ENV) != "1":
             shutil.rmtree(self.workdir, ignore_errors=True)
             self._own_workdir = False
@@ -346,8 +345,10 @@ class KubeTestCluster:
             "--profiling=false",
             "--v=0",
         )
-        kubemark_tmp = work / "kubemark-tmp"  # the fake runtime's socket (patched to $TMPDIR)
-        kubemark_tmp.mkdir()
+        # The hollow kubelet's TMPDIR (build.sh patches it to honour that): its root dir and
+        # its unix sockets, whose paths must stay under 108 bytes whatever the workdir is.
+        kubemark_tmp = Path(tempfile.mkdtemp(prefix="dkk-"))
+        self._scratch.append(kubemark_tmp)
         # An empty PATH: a kubelet running as root would otherwise add its KUBE-* chains to
         # the host's iptables, when that is installed. The hollow node needs no helpers.
         no_tools = work / "no-tools"
@@ -440,20 +441,6 @@ def _tail(path: Path, lines: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
-
-
-_ROOT_DIR_LINE = re.compile(r"Using (/tmp/hollow-kubelet\.\d+) as root dir for hollow-kubelet")
-
-
-def _remove_hollow_kubelet_root(kubemark_log: Path) -> None:
-    """The hollow kubelet makes its root dir in /tmp whatever TMPDIR says; it names it in
-    its log, and nothing else removes it."""
-    try:
-        found = _ROOT_DIR_LINE.search(kubemark_log.read_text(errors="replace"))
-    except OSError:
-        return
-    if found:
-        shutil.rmtree(found.group(1), ignore_errors=True)
 
 
 def _signal_group(popen: subprocess.Popen[bytes], sig: signal.Signals) -> None:

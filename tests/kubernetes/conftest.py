@@ -34,8 +34,11 @@ To load the kubeconfig yourself (as the Kubernetes scheduler does)::
     async with client.ApiClient(configuration) as api: ...
 
 The node is a kubemark hollow kubelet: pods are scheduled to it and reach Running (images
-are never pulled, so any image name works, e.g. ``k8s.gcr.io/pause:3.2``), but container
-logs, exec and Job completion do not work on it.
+are never pulled, so any image name works, e.g. ``k8s.gcr.io/pause:3.2``) and stay Running
+(a ``restartPolicy: Never`` pod or a Job's pod never completes); every pod gets the fake IP
+192.168.192.168. Container logs and exec fail with an error from the API server (the hollow
+kubelet serves plain HTTP where the API server expects HTTPS). Deployments roll out, roll
+back (``kubectl rollout undo``) and scale; pods are deleted normally.
 
 Tests outside ``tests/kubernetes/`` can use these fixtures by living in this folder, or by
 importing them into their own conftest (``from tests.kubernetes.conftest import
