@@ -1,7 +1,8 @@
-"""The scheduler contract, run against the kubernetes scheduler twice: on the in-memory
-``FakeCluster`` (every test), and on the real test cluster (marked ``kubernetes``) whose hollow
-node cannot do everything a kubelet does; those tests are skipped there with the reason, and
-covered on the fake at the same ``Cluster`` boundary.
+"""The scheduler contract, run against the kubernetes scheduler on the in-memory
+``FakeCluster``. The same kit runs it on the real test cluster in
+``tests/kubernetes/test_scheduler_contract.py`` (marked ``kubernetes``), whose hollow node
+cannot do everything a kubelet does: those tests are skipped there with the reasons in
+``HOLLOW``, and run here, at the same ``Cluster`` boundary.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ ROLES = {"web": "fake/web", "worker": "fake/worker", "crash": "fake/crash", "sle
 HOLLOW = {
     "http": "hollow-node pods run no process: there is no web server to reach",
     "exit": "hollow-node containers never exit, so the crash role cannot crash",
-    "probes": "hollow-node pods have no process to probe; probes against their pod IP would "
-    "also send traffic off this host",
+    "probes": "hollow-node pods have no process to probe, and their address (192.168.192.168) "
+    "is off this host: probing it would send traffic there",
     "run": "hollow-node containers never complete, so a one-off run cannot finish",
     "logs": "the hollow kubelet serves no container logs",
 }
@@ -37,6 +38,7 @@ class KubeKit:
     cluster: Any
     deploy_timeout: float = 10.0
     unsupported: Mapping[str, str] = field(default_factory=dict)
+    apps: list[str] = field(default_factory=list)  # to destroy after the test
 
     def release(
         self,
