@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import typer
 import uvicorn
@@ -22,7 +24,13 @@ from dockyard.db.session import Database
 from dockyard.router.server import PORTS_FILE
 from dockyard.routing.publish import publish_all
 from dockyard.scheduler.base import SchedulerUnavailable
+from dockyard.scheduler.local.agent import PID_FILE as AGENT_PID
 from dockyard.scheduler.local.client import LocalScheduler
+from dockyard.scheduler.local.pods import pid_in
+
+AGENT_MODULE = "dockyard.scheduler.local.agent"
+ROUTER_MODULE = "dockyard.router"
+PR_SET_PDEATHSIG = 1
 
 
 def _settings() -> Settings:
@@ -53,6 +61,10 @@ def server(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
+    # uvicorn handles SIGTERM while it serves, then raises it again once it has shut down;
+    # this handler turns that into an exit that runs the ``finally`` below, which stops the
+    # agent and the router.
+    signal.signal(signal.SIGTERM, _exit)
     _migrate(settings)
     agent = _start_agent(settings)
     router = None
@@ -72,11 +84,10 @@ def _start_agent(settings: Settings) -> int | None:
     if settings.scheduler != "local":
         return None
     root = agent_root(settings)
-    proc = subprocess.Popen(
+    _stop_stale(root / AGENT_PID, AGENT_MODULE, root)
+    proc = _spawn(
         [
-            sys.executable,
-            "-m",
-            "dockyard.scheduler.local.agent",
+            AGENT_MODULE,
             "--root",
             str(root),
             "--deploy-timeout",
@@ -87,8 +98,7 @@ def _start_agent(settings: Settings) -> int | None:
             settings.app_user,
             "--settle",
             str(settings.settle_time),
-        ],
-        stdin=subprocess.DEVNULL,
+        ]
     )
 
     async def ready() -> bool:
@@ -114,13 +124,13 @@ def _start_router(settings: Settings) -> int | None:
     ``router/ports.json`` once it listens; it exits with a message if it cannot."""
     if settings.scheduler != "local":
         return None
-    ports_file = agent_root(settings) / "router" / PORTS_FILE
+    root = agent_root(settings)
+    ports_file = root / "router" / PORTS_FILE
+    _stop_stale(ports_file, ROUTER_MODULE, root)
     ports_file.unlink(missing_ok=True)
-    proc = subprocess.Popen(
+    proc = _spawn(
         [
-            sys.executable,
-            "-m",
-            "dockyard.router",
+            ROUTER_MODULE,
             "--agent-root",
             str(agent_root(settings)),
             "--host",
@@ -133,8 +143,7 @@ def _start_router(settings: Settings) -> int | None:
             settings.platform_domain,
             "--log-level",
             settings.log_level,
-        ],
-        stdin=subprocess.DEVNULL,
+        ]
     )
     deadline = time.monotonic() + 15
     while not ports_file.exists():
@@ -166,6 +175,46 @@ def _publish_routes(settings: Settings) -> None:
 
     count = asyncio.run(publish())
     logging.getLogger("dockyard").info("published the routes of %d apps", count)
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the server dies, even of SIGKILL, so no
+    agent or router outlives it (app processes do, by design: the next agent adopts them)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", *args], stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
+    )
+
+
+def _stop_stale(pid_file: Path, module: str, root: Path) -> None:
+    """Stop an agent or router that an earlier server left running on this data dir (one
+    that died before its children learnt to die with it). The pid is trusted only if its
+    command line names the module and the root, so a recycled pid is never signalled."""
+    pid = pid_in(pid_file)
+    if pid is None:
+        return
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return
+    if module.encode() not in cmdline or str(root).encode() not in cmdline:
+        return
+    logging.getLogger("dockyard").warning("stopping a stale %s (pid %d) on %s", module, pid, root)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def _stop_child(pid: int | None) -> None:

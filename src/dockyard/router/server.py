@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import signal
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,8 @@ class Router:
         self.options.https_port = self.https_port
         self.tasks.spawn(self._feed(), "feed")
         self.tasks.spawn(self.proxy.watches.run(), "deadlines")
-        write_json(self.state_dir / PORTS_FILE, {"http": self.http_port, "https": self.https_port})
+        ports = {"http": self.http_port, "https": self.https_port, "pid": os.getpid()}
+        write_json(self.state_dir / PORTS_FILE, ports)
         log.info(
             "router serving http on %s:%d and https on %s:%d",
             self.host,

@@ -55,6 +55,7 @@ _FAILED = (PodState.crashed, PodState.error, PodState.down)
 # How often a route watcher looks for pods that became ready or unready, and how long a web
 # pod stays out of the route table before it is sent SIGTERM, so the router stops sending it
 # new requests first.
+PID_FILE = "agent.pid"
 ROUTE_POLL = 0.2
 ROUTE_DRAIN = 0.3
 
@@ -109,6 +110,7 @@ class Agent:
             os.close(fd)
             raise SchedulerError(f"Another agent is running on {self.root}") from None
         self._lock_fd = fd
+        write_json(self.root / PID_FILE, {"pid": os.getpid()})
         self.socket_path.unlink(missing_ok=True)
         self.routes = self.route_store.load()
         await self.adopt()

@@ -90,6 +90,13 @@ def read_json(path: Path) -> Any:
         return None
 
 
+def pid_in(path: Path) -> int | None:
+    """The ``pid`` a JSON file records (agent.pid, the router's ports.json), if any."""
+    data = read_json(path)
+    pid = data.get("pid") if isinstance(data, dict) else None
+    return pid if isinstance(pid, int) and pid > 0 else None
+
+
 class PodDir:
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -1,0 +1,204 @@
+"""``dockyard server`` as a user runs it: a real process with its node agent and edge router.
+
+SIGTERM stops all three cleanly; a server killed outright takes its agent and router with it;
+a stale agent left on the data dir does not stop the next server; and app processes outlive a
+restart, are re-adopted (the same pods), and are routed again."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.releases.helpers import marked_pids
+from tests.router.app import write_router_app
+
+AGENT = b"dockyard.scheduler.local.agent"
+ROUTER = b"dockyard.router"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def processes_naming(needle: str) -> dict[int, bytes]:
+    found: dict[int, bytes] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if stat[stat.rfind(")") + 2] not in "ZX" and needle.encode() in cmdline:
+            found[int(entry)] = cmdline
+    return found
+
+
+def wait_for(check, within: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {within}s")
+        time.sleep(0.05)
+
+
+class ServerProcess:
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.port = free_port()
+        self.router = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKYARD_")}
+        self.env.update(
+            DOCKYARD_DATA_DIR=str(base / "data"),
+            DOCKYARD_PLATFORM_DOMAIN="example.test",
+            DOCKYARD_LOCAL_SOURCE_ROOTS=str(base),
+            DOCKYARD_ROUTER_HTTP_PORT=str(self.router),
+            DOCKYARD_ROUTER_HTTPS_PORT=str(free_port()),
+            DOCKYARD_ARGON2_TIME_COST="1",
+            DOCKYARD_ARGON2_MEMORY_KIB="1024",
+            DOCKYARD_SETTLE_TIME="0.3",
+            DOCKYARD_APP_USER="",  # pytest's temporary directories are private (0700)
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = base / "server.log"
+
+    def start(self, workers: int = 1) -> None:
+        cmd = [sys.executable, "-m", "dockyard", "server", "--port", str(self.port)]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [*cmd, "--workers", str(workers)],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+        def healthy() -> bool:
+            assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
+            try:
+                return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy, within=60)
+
+    def ours(self) -> dict[int, bytes]:
+        """The agent and router of this server's data dir."""
+        return {
+            pid: cmd
+            for pid, cmd in processes_naming(str(self.base / "data")).items()
+            if AGENT in cmd or ROUTER in cmd
+        }
+
+    def kill_everything(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for pid in processes_naming(str(self.base)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    s = ServerProcess(tmp_path)
+    try:
+        yield s
+    finally:
+        s.kill_everything()
+
+
+def test_sigterm_stops_the_server_its_agent_and_its_router(server: ServerProcess) -> None:
+    server.start(workers=1)
+    assert len(server.ours()) == 2
+    r = httpx.get(f"http://127.0.0.1:{server.router}/", headers={"Host": "nothing.example.test"})
+    assert r.status_code == 404
+    assert server.proc is not None
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.proc.wait(timeout=30) == 0
+    wait_for(lambda: not server.ours(), within=15)
+    assert "Traceback" not in server.log.read_text()
+
+
+def test_a_killed_server_takes_its_agent_and_router_along(server: ServerProcess) -> None:
+    server.start(workers=2)
+    assert len(server.ours()) == 2
+    assert server.proc is not None
+    server.proc.kill()
+    server.proc.wait()
+    wait_for(lambda: not server.ours(), within=15)
+
+
+def test_a_stale_agent_does_not_stop_the_next_server(server: ServerProcess) -> None:
+    root = server.base / "data" / "local"
+    root.mkdir(parents=True)
+    stale = subprocess.Popen(
+        [sys.executable, "-m", "dockyard.scheduler.local.agent", "--root", str(root)],
+        start_new_session=True,  # not the server's child: nothing else would stop it
+    )
+    try:
+        wait_for(lambda: (root / "agent.sock").exists())
+        server.start()
+        assert stale.wait(timeout=15) is not None
+        agents = [p for p, cmd in server.ours().items() if AGENT in cmd]
+        assert len(agents) == 1 and agents[0] != stale.pid
+    finally:
+        if stale.poll() is None:
+            stale.kill()
+            stale.wait()
+
+
+def test_apps_survive_a_restart_and_are_routed_again(server: ServerProcess) -> None:
+    marker = f"dysrv-{os.getpid()}-{time.monotonic_ns()}"
+    source = write_router_app(server.base / "app", marker)
+    server.start()
+    api = httpx.Client(base_url=server.url, timeout=60)
+    try:
+        api.post(
+            "/v2/auth/register",
+            json={"username": "root", "password": "pw-root", "email": "r@example.test"},
+        ).raise_for_status()
+        token = api.post("/v2/auth/login", json={"username": "root", "password": "pw-root"})
+        api.headers["Authorization"] = f"token {token.json()['token']}"
+        api.post("/v2/apps", json={"id": "keeper"}).raise_for_status()
+        api.post("/v2/apps/keeper/builds", json={"image": str(source)}).raise_for_status()
+        assert api.post("/v2/apps/keeper/scale", json={"web": 2}).status_code == 204
+        before = sorted(p["name"] for p in api.get("/v2/apps/keeper/pods").json()["results"])
+        app_pids = sorted(marked_pids(marker))
+        assert len(before) == 2 and app_pids
+
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=30) == 0
+        assert sorted(marked_pids(marker)) == app_pids  # the apps kept running
+
+        server.start()
+        after = api.get("/v2/apps/keeper/pods").json()["results"]
+        assert sorted(p["name"] for p in after) == before
+        assert {p["state"] for p in after} == {"up"}
+        assert sorted(marked_pids(marker)) == app_pids  # adopted, not restarted
+
+        def routed() -> bool:
+            r = httpx.get(
+                f"http://127.0.0.1:{server.router}/", headers={"Host": "keeper.example.test"}
+            )
+            return r.status_code == 200 and r.json()["pod"] in before
+
+        wait_for(routed, within=10)
+        assert api.delete("/v2/apps/keeper").status_code == 204
+        wait_for(lambda: not marked_pids(marker), within=15)
+    finally:
+        api.close()
