@@ -19,7 +19,7 @@ from dockyard.scheduler.base import (
     RunSpec,
     TLSCertificate,
 )
-from dockyard.scheduler.kubernetes import eventlog, manifests, names, states
+from dockyard.scheduler.kubernetes import eventlog, ingress, manifests, names, states
 from dockyard.scheduler.parse import build_processes, parse_cpu, parse_memory
 
 
@@ -225,21 +225,21 @@ def test_ingress() -> None:
         https_enforced=True,
         whitelist=("10.0.0.0/8", "1.2.3.4"),
     )
-    ingress = manifests.ingress(route, ingress_class="nginx")
-    assert ingress["apiVersion"] == "networking.k8s.io/v1"
-    assert ingress["spec"]["ingressClassName"] == "nginx"
-    assert [r["host"] for r in ingress["spec"]["rules"]] == list(route.hosts)
-    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]
+    published = ingress.ingress(route, ingress_class="nginx")
+    assert published["apiVersion"] == "networking.k8s.io/v1"
+    assert published["spec"]["ingressClassName"] == "nginx"
+    assert [r["host"] for r in published["spec"]["rules"]] == list(route.hosts)
+    backend = published["spec"]["rules"][0]["http"]["paths"][0]
     assert backend == {
         "path": "/",
         "pathType": "Prefix",
         "backend": {"service": {"name": "shop-web", "port": {"number": 80}}},
     }
-    assert ingress["spec"]["tls"] == [{"hosts": ["shop.com"], "secretName": "shop-tls-shop-cert"}]
-    notes = ingress["metadata"]["annotations"]
+    assert published["spec"]["tls"] == [{"hosts": ["shop.com"], "secretName": "shop-tls-shop-cert"}]
+    notes = published["metadata"]["annotations"]
     assert notes["nginx.ingress.kubernetes.io/force-ssl-redirect"] == "true"
     assert notes["nginx.ingress.kubernetes.io/whitelist-source-range"] == "10.0.0.0/8,1.2.3.4"
-    plain = manifests.ingress(
+    plain = ingress.ingress(
         RouteSpec(app="shop", hosts=("a.b",), maintenance=True), ingress_class=""
     )
     assert "ingressClassName" not in plain["spec"] and "tls" not in plain["spec"]
@@ -249,7 +249,7 @@ def test_ingress() -> None:
     }
     service = plain["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"]
     assert service == "shop-maintenance"
-    secret = manifests.tls_secret("shop", cert)
+    secret = ingress.tls_secret("shop", cert)
     assert secret["type"] == "kubernetes.io/tls"
     assert secret["data"] == {"tls.crt": b64("CERT"), "tls.key": b64("KEY")}
 

@@ -22,10 +22,8 @@ from dockyard.scheduler.base import (
     Probe,
     ProcessSpec,
     ReleaseSpec,
-    RouteSpec,
     RunSpec,
     TcpSocket,
-    TLSCertificate,
     release_env,
 )
 from dockyard.scheduler.kubernetes import names
@@ -40,7 +38,7 @@ DOCKER_HUB = "https://index.docker.io/v1/"
 _UNITS = (("Gi", 1024**3), ("Mi", 1024**2), ("Ki", 1024))
 
 
-def _meta(name: str, app: str, **labels: str) -> Object:
+def meta(name: str, app: str, **labels: str) -> Object:
     return {
         "name": name,
         "namespace": names.namespace(app),
@@ -48,7 +46,7 @@ def _meta(name: str, app: str, **labels: str) -> Object:
     }
 
 
-def _b64(text: str) -> str:
+def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
@@ -128,12 +126,12 @@ def env_secret(release: ReleaseSpec) -> Object:
         "apiVersion": "v1",
         "kind": "Secret",
         "type": "Opaque",
-        "metadata": _meta(
+        "metadata": meta(
             names.env_secret(release.app, release.version),
             release.app,
             **{names.VERSION: release.label, names.COMPONENT: "env"},
         ),
-        "data": {k: _b64(v) for k, v in sorted(env.items())},
+        "data": {k: b64(v) for k, v in sorted(env.items())},
     }
 
 
@@ -152,14 +150,14 @@ def registry_secret(app: str, registry: Mapping[str, str], image: str) -> Object
     if not username or not password:
         return None
     host = registry.get("hostname") or registry_host(image)
-    auth = _b64(f"{username}:{password}")
+    auth = b64(f"{username}:{password}")
     config = {"auths": {host: {"username": username, "password": password, "auth": auth}}}
     return {
         "apiVersion": "v1",
         "kind": "Secret",
         "type": "kubernetes.io/dockerconfigjson",
-        "metadata": _meta(names.registry_secret(app), app, **{names.COMPONENT: "registry"}),
-        "data": {".dockerconfigjson": _b64(json.dumps(config, sort_keys=True))},
+        "metadata": meta(names.registry_secret(app), app, **{names.COMPONENT: "registry"}),
+        "data": {".dockerconfigjson": b64(json.dumps(config, sort_keys=True))},
     }
 
 
@@ -236,7 +234,7 @@ def deployment(
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {
-            **_meta(names.deployment(app, ptype), app, **{names.TYPE: ptype}),
+            **meta(names.deployment(app, ptype), app, **{names.TYPE: ptype}),
             "annotations": {names.TEMPLATE_HASH: names.template_hash(template)},
         },
         "spec": {
@@ -293,7 +291,7 @@ def web_service(app: str, port: int) -> Object:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": _meta(names.web_service(app), app, **{names.TYPE: "web"}),
+        "metadata": meta(names.web_service(app), app, **{names.TYPE: "web"}),
         "spec": {
             "type": "ClusterIP",
             "selector": {names.APP: app, names.TYPE: "web"},
@@ -302,75 +300,11 @@ def web_service(app: str, port: int) -> Object:
     }
 
 
-def maintenance_service(app: str) -> Object:
-    """A Service whose selector matches no pod: an Ingress pointing at it answers 503 on
-    every ingress controller, which is what maintenance mode means."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _meta(names.maintenance_service(app), app, **{names.COMPONENT: "maintenance"}),
-        "spec": {
-            "type": "ClusterIP",
-            "selector": {names.APP: app, names.COMPONENT: "maintenance"},
-            "ports": [{"name": "http", "port": 80, "targetPort": 80, "protocol": "TCP"}],
-        },
-    }
-
-
-def tls_secret(app: str, cert: TLSCertificate) -> Object:
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": "kubernetes.io/tls",
-        "metadata": _meta(names.tls_secret(app, cert.name), app, **{names.COMPONENT: "tls"}),
-        "data": {"tls.crt": _b64(cert.certificate), "tls.key": _b64(cert.key)},
-    }
-
-
-def ingress_annotations(spec: RouteSpec) -> dict[str, str]:
-    """Access rules as ingress-nginx annotations (other controllers ignore them)."""
-    result = {
-        "nginx.ingress.kubernetes.io/ssl-redirect": str(spec.https_enforced).lower(),
-        "nginx.ingress.kubernetes.io/force-ssl-redirect": str(spec.https_enforced).lower(),
-    }
-    if spec.whitelist:
-        result["nginx.ingress.kubernetes.io/whitelist-source-range"] = ",".join(spec.whitelist)
-    return result
-
-
-def ingress(spec: RouteSpec, *, ingress_class: str) -> Object:
-    """One Ingress for every host of the app, all to the web Service (or to the maintenance
-    Service), with a TLS entry per attached certificate."""
-    app = spec.app
-    service = names.maintenance_service(app) if spec.maintenance else names.web_service(app)
-    backend = {"service": {"name": service, "port": {"number": 80}}}
-    path = {"path": "/", "pathType": "Prefix", "backend": backend}
-    body: Object = {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": {
-            **_meta(names.ingress(app), app),
-            "annotations": ingress_annotations(spec),
-        },
-        "spec": {
-            "rules": [{"host": host, "http": {"paths": [path]}} for host in spec.hosts],
-        },
-    }
-    if ingress_class:
-        body["spec"]["ingressClassName"] = ingress_class
-    if spec.certificates:
-        body["spec"]["tls"] = [
-            {"hosts": list(c.hosts), "secretName": names.tls_secret(app, c.name)}
-            for c in spec.certificates
-        ]
-    return body
-
-
 def hpa(app: str, ptype: str, *, minimum: int, maximum: int, cpu_percent: int) -> Object:
     return {
         "apiVersion": "autoscaling/v1",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": _meta(names.hpa(app, ptype), app, **{names.TYPE: ptype}),
+        "metadata": meta(names.hpa(app, ptype), app, **{names.TYPE: ptype}),
         "spec": {
             "scaleTargetRef": {
                 "apiVersion": "apps/v1",
@@ -397,7 +331,7 @@ def run_pod(spec: RunSpec, name: str, *, timeout: float, pull_secret: bool = Fal
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": _meta(
+        "metadata": meta(
             name, release.app, **{names.VERSION: release.label, names.RUN_LABEL: "true"}
         ),
         "spec": pod_spec,
@@ -408,6 +342,6 @@ def events_configmap(app: str, events: list[list[str]]) -> Object:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": _meta(names.EVENTS_CONFIGMAP, app, **{names.COMPONENT: "events"}),
+        "metadata": meta(names.EVENTS_CONFIGMAP, app, **{names.COMPONENT: "events"}),
         "data": {"events.json": json.dumps(events, separators=(",", ":"))},
     }

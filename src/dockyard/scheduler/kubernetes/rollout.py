@@ -25,6 +25,7 @@ from typing import Any
 from dockyard.scheduler.base import DeployError, ReleaseSpec
 from dockyard.scheduler.kubernetes import manifests, names, states
 from dockyard.scheduler.kubernetes.cluster import Cluster, ConflictError, Object
+from dockyard.scheduler.kubernetes.cluster import apply as apply_object
 
 log = logging.getLogger(__name__)
 
@@ -282,3 +283,34 @@ async def rollback(
         await asyncio.sleep(poll)
     if undo:
         log.warning("rollback of %s did not settle within %gs", app, limit)
+
+
+async def tidy(
+    cluster: Cluster, release: ReleaseSpec, existing: dict[str, Object], wanted: set[str]
+) -> None:
+    """After a good rollout: drop the Deployments of vanished types, keep the web Service
+    in step with the web type, and prune env Secrets no Deployment uses any more."""
+    app, namespace = release.app, names.namespace(release.app)
+    for name in existing:
+        if name not in wanted:
+            await cluster.delete("deployments", name, namespace=namespace)
+            await cluster.delete("horizontalpodautoscalers", name, namespace=namespace)
+    if "web" in release.processes:
+        service = manifests.web_service(app, manifests.web_port(release))
+        await apply_object(cluster, "services", service, namespace=namespace)
+    else:
+        await cluster.delete("services", names.web_service(app), namespace=namespace)
+    keep = {release.label}
+    for deploy in await cluster.list("deployments", namespace=namespace):
+        keep.add(deploy["spec"]["template"]["metadata"]["labels"].get(names.VERSION, ""))
+    for secret in await cluster.list(
+        "secrets", namespace=namespace, selector=f"{names.COMPONENT}=env"
+    ):
+        labels = secret["metadata"].get("labels") or {}
+        version = labels.get(names.VERSION, "")
+        old = (
+            version[1:].isdigit()
+            and int(version[1:]) <= release.version - manifests.REVISION_HISTORY
+        )
+        if version not in keep and old:
+            await cluster.delete("secrets", secret["metadata"]["name"], namespace=namespace)

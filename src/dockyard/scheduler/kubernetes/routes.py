@@ -22,14 +22,14 @@ maintenance, and ignores the rest):
 from __future__ import annotations
 
 from dockyard.scheduler.base import RouteSpec
-from dockyard.scheduler.kubernetes import manifests, names
+from dockyard.scheduler.kubernetes import ingress, names
 from dockyard.scheduler.kubernetes.cluster import Cluster, apply
 
 
 async def _tls_secrets(cluster: Cluster, spec: RouteSpec, namespace: str) -> None:
     wanted = set()
     for cert in spec.certificates if spec.routable else ():
-        body = manifests.tls_secret(spec.app, cert)
+        body = ingress.tls_secret(spec.app, cert)
         wanted.add(body["metadata"]["name"])
         await apply(cluster, "secrets", body, namespace=namespace)
     for secret in await cluster.list(
@@ -49,8 +49,8 @@ async def publish(cluster: Cluster, spec: RouteSpec, *, ingress_class: str) -> N
         return
     await _tls_secrets(cluster, spec, namespace)
     if spec.maintenance:
-        await apply(cluster, "services", manifests.maintenance_service(app), namespace=namespace)
-    body = manifests.ingress(spec, ingress_class=ingress_class)
+        await apply(cluster, "services", ingress.maintenance_service(app), namespace=namespace)
+    body = ingress.ingress(spec, ingress_class=ingress_class)
     await apply(cluster, "ingresses", body, namespace=namespace)
     if not spec.maintenance:
         await cluster.delete("services", names.maintenance_service(app), namespace=namespace)

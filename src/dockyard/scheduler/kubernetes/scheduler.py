@@ -187,37 +187,7 @@ class KubernetesScheduler:
             if isinstance(exc, ClusterError):
                 raise translate(exc) from exc
             raise
-        await self._tidy(cluster, release, existing, wanted)
-
-    async def _tidy(
-        self, cluster: Cluster, release: ReleaseSpec, existing: dict[str, Object], wanted: set[str]
-    ) -> None:
-        """After a good rollout: drop the Deployments of vanished types, keep the web Service
-        in step with the web type, and prune env Secrets no Deployment uses any more."""
-        app, namespace = release.app, names.namespace(release.app)
-        for name in existing:
-            if name not in wanted:
-                await cluster.delete("deployments", name, namespace=namespace)
-                await cluster.delete("horizontalpodautoscalers", name, namespace=namespace)
-        if "web" in release.processes:
-            service = manifests.web_service(app, manifests.web_port(release))
-            await apply(cluster, "services", service, namespace=namespace)
-        else:
-            await cluster.delete("services", names.web_service(app), namespace=namespace)
-        keep = {release.label}
-        for deploy in await cluster.list("deployments", namespace=namespace):
-            keep.add(deploy["spec"]["template"]["metadata"]["labels"].get(names.VERSION, ""))
-        for secret in await cluster.list(
-            "secrets", namespace=namespace, selector=f"{names.COMPONENT}=env"
-        ):
-            labels = secret["metadata"].get("labels") or {}
-            version = labels.get(names.VERSION, "")
-            old = (
-                version[1:].isdigit()
-                and int(version[1:]) <= release.version - manifests.REVISION_HISTORY
-            )
-            if version not in keep and old:
-                await cluster.delete("secrets", secret["metadata"]["name"], namespace=namespace)
+        await rollout.tidy(cluster, release, existing, wanted)
 
     # -- pods --------------------------------------------------------------------------
 
