@@ -10,7 +10,7 @@ changed the row last (the app owner at first).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -24,7 +24,7 @@ from dockyard.core.errors import Conflict
 from dockyard.routing import settings_rules as rules
 from dockyard.routing.models import AppSettings, AppTLS
 from dockyard.routing.publish import publish
-from dockyard.scheduler.base import Scheduler
+from dockyard.scheduler.base import Scheduler, SupportsAutoscale
 
 Row = TypeVar("Row", AppTLS, AppSettings)
 
@@ -154,7 +154,32 @@ async def _change(
         await publish(
             session=session, scheduler=scheduler, app=access.app, platform_domain=platform_domain
         )
+    if old.autoscale != new.autoscale:
+        await apply_autoscale(scheduler, access.app.id, old.autoscale, new.autoscale)
     return row
+
+
+async def apply_autoscale(
+    scheduler: Scheduler,
+    app: str,
+    old: Mapping[str, Mapping[str, int]],
+    new: Mapping[str, Mapping[str, int]],
+) -> None:
+    """Hand the autoscale rules to a backend that can act on them (Kubernetes: one HPA per
+    process type). The local backend cannot: there the rules are stored and shown only."""
+    if not isinstance(scheduler, SupportsAutoscale):
+        return
+    for ptype, rule in sorted(new.items()):
+        if old.get(ptype) != rule:
+            await scheduler.autoscale(
+                app,
+                ptype,
+                minimum=rule["min"],
+                maximum=rule["max"],
+                cpu_percent=rule["cpu_percent"],
+            )
+    for ptype in sorted(set(old) - set(new)):
+        await scheduler.remove_autoscale(app, ptype)
 
 
 async def change_settings(
