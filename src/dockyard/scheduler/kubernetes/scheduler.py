@@ -50,7 +50,10 @@ Connect = Callable[[], Awaitable[Cluster]]
 
 
 def translate(exc: ClusterError, error: type[SchedulerError] = DeployError) -> SchedulerError:
-    if exc.status >= 500 or exc.status in (401, 429):
+    """An API error as the scheduler error the services expect: the cluster failing, or
+    refusing the controller's credentials (an operator's problem), is a 503; a request it
+    rejects (an invalid object, say) fails the deploy or run with its message."""
+    if exc.status >= 500 or exc.status in (401, 403, 429):
         return SchedulerUnavailable(f"The Kubernetes API failed: {exc.message or exc.reason}")
     return error(f"Kubernetes refused the change: {exc.message or exc.reason}")
 
