@@ -6,14 +6,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import PlainTextResponse, Response
 
+from dockyard.accounts.models import User
 from dockyard.api.body import body, read_body, takes
 from dockyard.api.deps import LocksDep, SchedulerDep, SessionDep, UserDep
 from dockyard.api.errors import errors
 from dockyard.api.responses import JSON, no_content
 from dockyard.apps import processes
 from dockyard.apps.service import hold_app, load_app
+from dockyard.scheduler.base import RunResult, Scheduler
 
 router = APIRouter(tags=["processes"])
 
@@ -27,6 +30,10 @@ class ScaleIn(BaseModel):
 class RunIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     command: str | None = None
+
+
+# How many lines of the log to answer (``?log_lines=``), for v2 and v1 alike.
+LogLines = Annotated[int, Query(ge=1, le=100_000)]
 
 
 class PodOut(BaseModel):
@@ -164,15 +171,24 @@ async def run(
     app_id: str,
     data: Annotated[RunIn, body(RunIn)],
 ) -> Response:
+    result = await run_command(
+        session=session, scheduler=scheduler, actor=actor, app_id=app_id, command=data.command
+    )
+    return JSON({"exit_code": result.exit_code, "output": result.output})
+
+
+async def run_command(
+    *, session: AsyncSession, scheduler: Scheduler, actor: User, app_id: str, command: str | None
+) -> RunResult:
+    """A one-off run, as the v2 and v1 ``run`` handlers share it (they differ in the answer)."""
     access = await load_app(session=session, user=actor, app_id=app_id)
-    result = await processes.run(
+    return await processes.run(
         session=session,
         scheduler=scheduler,
         app=access.app,
         actor=actor.username,
-        command=data.command,
+        command=command,
     )
-    return JSON({"exit_code": result.exit_code, "output": result.output})
 
 
 @router.get(
@@ -185,10 +201,20 @@ async def logs(
     scheduler: SchedulerDep,
     actor: UserDep,
     app_id: str,
-    log_lines: Annotated[int, Query(ge=1, le=100_000)] = 100,
+    log_lines: LogLines = 100,
 ) -> Response:
-    access = await load_app(session=session, user=actor, app_id=app_id)
-    text = await processes.logs(scheduler=scheduler, app=access.app, lines=log_lines)
+    text = await read_logs(
+        session=session, scheduler=scheduler, actor=actor, app_id=app_id, lines=log_lines
+    )
     if not text:
         return no_content()
     return PlainTextResponse(text)
+
+
+async def read_logs(
+    *, session: AsyncSession, scheduler: Scheduler, actor: User, app_id: str, lines: int
+) -> str:
+    """The tail of an app's log, as the v2 and v1 ``logs`` handlers share it (v1 answers it
+    as a JSON string)."""
+    access = await load_app(session=session, user=actor, app_id=app_id)
+    return await processes.logs(scheduler=scheduler, app=access.app, lines=lines)

@@ -3,17 +3,20 @@ document ``apps/<id>/build`` (singular): creating a build there, and reading the
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from dockyard.accounts.models import User
 from dockyard.api.body import body, read_body, takes
 from dockyard.api.deps import LocksDep, SchedulerDep, SessionDep, SettingsDep, UserDep
 from dockyard.api.errors import errors
 from dockyard.api.pagination import PageDep, paginated
 from dockyard.api.responses import JSON, release_headers
 from dockyard.apps.service import hold_app, load_app
+from dockyard.db.locks import AppLocks
 from dockyard.releases import builds, config_service, rollback, service
 from dockyard.releases.schemas import (
     BuildIn,
@@ -27,6 +30,7 @@ from dockyard.releases.schemas import (
     config_out,
     release_out,
 )
+from dockyard.scheduler.base import Scheduler
 
 router = APIRouter()
 APP_ERRORS = errors(401, 403, 404)
@@ -112,6 +116,28 @@ async def set_config(
     app_id: str,
 ) -> Response:
     changes = await read_body(request)
+    return await save_config(
+        session=session,
+        scheduler=scheduler,
+        locks=locks,
+        actor=actor,
+        app_id=app_id,
+        changes=changes,
+    )
+
+
+async def save_config(
+    *,
+    session: AsyncSession,
+    scheduler: Scheduler,
+    locks: AppLocks,
+    actor: User,
+    app_id: str,
+    changes: dict[str, Any],
+) -> Response:
+    """A config POST once its body is read: the v2 and v1 handlers differ only in reading it
+    (v1 maps may arrive as JSON strings). They read it first, so a bad body is a 400 before
+    the app is looked up."""
     access = await load_app(session=session, user=actor, app_id=app_id)
     async with hold_app(session, locks, access.app) as app:
         config, release = await config_service.set_config(

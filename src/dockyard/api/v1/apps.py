@@ -1,33 +1,27 @@
-"""v1 routes for apps: list, create, detail and destroy (the v2 shapes), logs as a JSON
-string (the v1 clients decode the body as JSON, or strip its quotes), and one-off runs
-answered ``[exit_code, "output"]`` (1.6), or ``{"rc", "output"}`` to a client that sends
-``X-Deis-Version: 1.2``."""
+"""v1 routes for apps: list, create, detail and destroy (v2's own handlers: v1 asks and
+answers the same), logs as a JSON string (the v1 clients decode the body as JSON, or strip
+its quotes), and one-off runs answered ``[exit_code, "output"]`` (1.6), or ``{"rc", "output"}``
+to a client that sends ``X-Deis-Version: 1.2``."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, Request
 from starlette.responses import PlainTextResponse, Response
 
 from dockyard.api.body import body, takes
-from dockyard.api.deps import LocksDep, SchedulerDep, SessionDep, SettingsDep, UserDep
+from dockyard.api.deps import SchedulerDep, SessionDep, UserDep
 from dockyard.api.errors import errors
-from dockyard.api.pagination import PageDep, paginated
 from dockyard.api.responses import JSON, no_content
-from dockyard.api.v1.common import run_answer, wants_v12
-from dockyard.apps import processes, service
-from dockyard.apps.schemas import AppCreateIn, AppOut, app_out
+from dockyard.api.v1.common import run_answer, serve, wants_v12
+from dockyard.apps import process_routes
+from dockyard.apps import routes as v2
+from dockyard.apps.process_routes import LogLines, RunIn
 
 router = APIRouter(tags=["v1 apps"])
-
-
-class RunIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    command: str | None = None
-
+serve(router, v2.router, v2.list_apps, v2.create_app, v2.app_detail, v2.destroy_app)
 
 RUN_ANSWER = {
     "description": "``[exit_code, output]``; ``{rc, output}`` for ``X-Deis-Version: 1.2``",
@@ -57,69 +51,6 @@ LOGS_ANSWER = {
 }
 
 
-@router.get("/apps", responses={200: {"model": list[AppOut]}, **errors(401)})
-async def list_apps(
-    request: Request, session: SessionDep, settings: SettingsDep, actor: UserDep, page: PageDep
-) -> Response:
-    count, rows = await service.list_apps(
-        session=session, user=actor, limit=page.limit, offset=page.offset
-    )
-    domain = settings.app_domain
-    return JSON(paginated(request, page, count, [app_out(a, o, domain) for a, o in rows]))
-
-
-@router.post(
-    "/apps",
-    status_code=201,
-    openapi_extra=takes(AppCreateIn, required=False),
-    responses={201: {"model": AppOut}, **errors(400, 401)},
-)
-async def create_app(
-    session: SessionDep,
-    settings: SettingsDep,
-    scheduler: SchedulerDep,
-    actor: UserDep,
-    data: Annotated[AppCreateIn, body(AppCreateIn)],
-) -> Response:
-    app = await service.create_app(
-        session=session,
-        scheduler=scheduler,
-        owner=actor,
-        app_id=data.id,
-        reserved=settings.reserved,
-        platform_domain=settings.platform_domain,
-    )
-    return JSON(app_out(app, actor.username, settings.app_domain), status_code=201)
-
-
-@router.get("/apps/{app_id}", responses={200: {"model": AppOut}, **errors(401, 403, 404)})
-async def app_detail(
-    session: SessionDep, settings: SettingsDep, actor: UserDep, app_id: str
-) -> Response:
-    access = await service.load_app(session=session, user=actor, app_id=app_id)
-    return JSON(app_out(access.app, access.owner, settings.app_domain))
-
-
-@router.delete("/apps/{app_id}", status_code=204, responses=errors(401, 403, 404))
-async def destroy_app(
-    session: SessionDep,
-    settings: SettingsDep,
-    scheduler: SchedulerDep,
-    locks: LocksDep,
-    actor: UserDep,
-    app_id: str,
-) -> Response:
-    access = await service.load_app(session=session, user=actor, app_id=app_id)
-    async with service.hold_app(session, locks, access.app):
-        await service.destroy(
-            session=session,
-            access=access,
-            scheduler=scheduler,
-            builds_root=settings.data_dir / "builds",
-        )
-    return no_content()
-
-
 @router.get(
     "/apps/{app_id}/logs",
     response_class=PlainTextResponse,
@@ -130,10 +61,11 @@ async def logs(
     scheduler: SchedulerDep,
     actor: UserDep,
     app_id: str,
-    log_lines: Annotated[int, Query(ge=1, le=100_000)] = 100,
+    log_lines: LogLines = 100,
 ) -> Response:
-    access = await service.load_app(session=session, user=actor, app_id=app_id)
-    text = await processes.logs(scheduler=scheduler, app=access.app, lines=log_lines)
+    text = await process_routes.read_logs(
+        session=session, scheduler=scheduler, actor=actor, app_id=app_id, lines=log_lines
+    )
     if not text:
         return no_content()
     return PlainTextResponse(orjson.dumps(text))
@@ -152,12 +84,7 @@ async def run(
     app_id: str,
     data: Annotated[RunIn, body(RunIn)],
 ) -> Response:
-    access = await service.load_app(session=session, user=actor, app_id=app_id)
-    result = await processes.run(
-        session=session,
-        scheduler=scheduler,
-        app=access.app,
-        actor=actor.username,
-        command=data.command,
+    result = await process_routes.run_command(
+        session=session, scheduler=scheduler, actor=actor, app_id=app_id, command=data.command
     )
     return JSON(run_answer(result.exit_code, result.output, v12=wants_v12(request)))

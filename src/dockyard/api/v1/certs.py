@@ -1,24 +1,27 @@
 """v1 routes for certificates, addressed by common name: list, upload (``certificate``,
 ``key`` and optionally ``common_name``), show and delete ``certs/<common name>``. The
-answers are the v2 certificate object, a superset of v1's ``{common_name, expires, ...}``."""
+answers are the v2 certificate object, a superset of v1's ``{common_name, expires, ...}``;
+the list is v2's own handler, the rest address certificates by common name, not v2's name."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from dockyard.api.body import body, takes
 from dockyard.api.deps import SchedulerDep, SessionDep, SettingsDep, UserDep
 from dockyard.api.errors import errors
-from dockyard.api.pagination import PageDep, paginated
 from dockyard.api.responses import JSON, no_content
-from dockyard.routing import certs, common_names
+from dockyard.api.v1.common import serve
+from dockyard.routing import cert_routes as v2
+from dockyard.routing import common_names
 from dockyard.routing.schemas import MAX_PEM, CertOut, cert_out
 
 router = APIRouter(tags=["v1 certs"])
+serve(router, v2.router, v2.list_certs)
 
 
 class CertIn(BaseModel):
@@ -26,16 +29,6 @@ class CertIn(BaseModel):
     certificate: str = Field(max_length=MAX_PEM)
     key: str = Field(max_length=MAX_PEM)
     common_name: str | None = Field(default=None, max_length=1024)
-
-
-@router.get("/certs", responses={200: {"model": list[CertOut]}, **errors(401)})
-async def list_certs(
-    request: Request, session: SessionDep, actor: UserDep, page: PageDep
-) -> Response:
-    count, views = await certs.list_certs(
-        session=session, user=actor, limit=page.limit, offset=page.offset
-    )
-    return JSON(paginated(request, page, count, [cert_out(v) for v in views]))
 
 
 @router.post(

@@ -1,17 +1,20 @@
-"""What the v1 routes share: JSON maps posted as JSON strings, the 1.2 form of a ``run``
-answer, and how pods become numbered containers.
+"""What the v1 routes share: serving a v2 handler as is, JSON maps posted as JSON strings,
+the 1.2 form of a ``run`` answer, and how pods become numbered containers.
 
-Deis v1 clients differ from v2 ones only in shapes, never in rules: everything here is
+Deis v1 clients differ from v2 ones only in shapes, never in rules. Where v1 asks and answers
+exactly what v2 does, ``serve`` registers the v2 handler itself; everything else here is
 presentation or parsing, pure and tested without a server.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
 from starlette.requests import Request
 
 from dockyard.api.body import _checked
@@ -26,6 +29,40 @@ CONTAINER_NAMESPACE = uuid.UUID("5d0f8a4e-7c55-4b8e-9a53-7f2a1b3c9d10")
 VERSION_HEADER = "x-deis-version"
 NOT_JSON = "Value must be valid JSON."
 NOT_AN_OBJECT = "Value must be a JSON object."
+
+
+def route_of(source: APIRouter, endpoint: Callable[..., Any]) -> APIRoute:
+    """The route ``source`` registers ``endpoint`` under by its own name (not under an alias
+    such as ``create_build_singular``)."""
+    name = getattr(endpoint, "__name__", None)
+    for route in source.routes:
+        if isinstance(route, APIRoute) and route.endpoint is endpoint and route.name == name:
+            return route
+    raise LookupError(f"{endpoint!r} is not a route of {source!r}")
+
+
+def serve(
+    router: APIRouter, source: APIRouter, *endpoints: Callable[..., Any], **overrides: Any
+) -> None:
+    """Serve each of ``endpoints``, a v2 handler of ``source``, on the v1 ``router`` as v2
+    registers it: same path, methods, status, documented answers and body, under the v1
+    router's tags. The operation keeps the handler's name, so its OpenAPI ``operationId``
+    (name, path and method) stays unique under ``/v1``. ``overrides`` replace a setting (a
+    second method under another name, say)."""
+    for endpoint in endpoints:
+        route = route_of(source, endpoint)
+        settings: dict[str, Any] = {
+            "methods": route.methods,
+            "status_code": route.status_code,
+            "responses": route.responses,
+            "openapi_extra": route.openapi_extra,
+            "response_class": route.response_class,
+            "summary": route.summary,
+            "description": route.description,
+            "response_description": route.response_description,
+            "name": route.name,
+        }
+        router.add_api_route(route.path, endpoint, **(settings | overrides))
 
 
 def decode_maps(data: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:

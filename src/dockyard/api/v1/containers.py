@@ -2,7 +2,7 @@
 (all, one type, or ``<type>.<num>``) and scale. A container is a pod shown as
 ``{owner, app, release, created, updated, uuid, type, num, state}`` with ``num`` counting
 1..n per type (see ``common.numbers``); restarts answer the restarted containers as a bare
-list, numbered as the next list will show them."""
+list, numbered as the next list will show them. Scaling is v2's own handler."""
 
 from __future__ import annotations
 
@@ -10,17 +10,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from dockyard.api.body import read_body, takes
+from dockyard.accounts.models import User
+from dockyard.api.body import takes
 from dockyard.api.deps import LocksDep, SchedulerDep, SessionDep, UserDep
 from dockyard.api.errors import errors
-from dockyard.api.pagination import PageDep, paginated
-from dockyard.api.responses import JSON, no_content
-from dockyard.api.v1.common import containers, pod_named
-from dockyard.apps import processes
+from dockyard.api.pagination import Page, PageDep, paginated
+from dockyard.api.responses import JSON
+from dockyard.api.v1.common import containers, pod_named, serve
+from dockyard.apps import process_routes, processes
 from dockyard.apps.service import hold_app, load_app
 from dockyard.core.errors import NotFound
+from dockyard.db.locks import AppLocks
+from dockyard.scheduler.base import PodStatus, Scheduler
 
 router = APIRouter(tags=["v1 containers"])
 MAX_NUM = 10_000  # far above any scale (1000 per type)
@@ -65,9 +69,7 @@ async def list_containers(
 ) -> Response:
     access = await load_app(session=session, user=actor, app_id=app_id)
     pods = await processes.pods(scheduler=scheduler, app=access.app)
-    shown = containers(pods, app_id=app_id, owner=access.owner, numbered_by=pods)
-    window = shown[page.offset : page.offset + page.limit]
-    return JSON(paginated(request, page, len(shown), window))
+    return _listed(request, page, pods, app_id=app_id, owner=access.owner)
 
 
 @router.get("/apps/{app_id}/containers/{ptype}", responses=LISTED)
@@ -82,7 +84,14 @@ async def list_containers_of_type(
 ) -> Response:
     access = await load_app(session=session, user=actor, app_id=app_id)
     pods = await processes.pods(scheduler=scheduler, app=access.app, ptype=ptype)
-    shown = containers(pods, app_id=app_id, owner=access.owner, numbered_by=pods)
+    return _listed(request, page, pods, app_id=app_id, owner=access.owner)
+
+
+def _listed(
+    request: Request, page: Page, pods: list[PodStatus], *, app_id: str, owner: str
+) -> Response:
+    """One page of ``pods`` as containers, numbered among themselves."""
+    shown = containers(pods, app_id=app_id, owner=owner, numbered_by=pods)
     window = shown[page.offset : page.offset + page.limit]
     return JSON(paginated(request, page, len(shown), window))
 
@@ -91,11 +100,9 @@ async def list_containers_of_type(
 async def restart_all(
     session: SessionDep, scheduler: SchedulerDep, locks: LocksDep, actor: UserDep, app_id: str
 ) -> Response:
-    access = await load_app(session=session, user=actor, app_id=app_id)
-    async with hold_app(session, locks, access.app) as app:
-        restarted = await processes.restart(scheduler=scheduler, app=app, actor=actor.username)
-        pods = await processes.pods(scheduler=scheduler, app=app)
-    return JSON(containers(restarted, app_id=app_id, owner=access.owner, numbered_by=pods))
+    return await _restart(
+        session=session, scheduler=scheduler, locks=locks, actor=actor, app_id=app_id
+    )
 
 
 @router.post("/apps/{app_id}/containers/{ptype}/restart", responses=RESTARTED)
@@ -107,13 +114,9 @@ async def restart_type(
     app_id: str,
     ptype: str,
 ) -> Response:
-    access = await load_app(session=session, user=actor, app_id=app_id)
-    async with hold_app(session, locks, access.app) as app:
-        restarted = await processes.restart(
-            scheduler=scheduler, app=app, actor=actor.username, ptype=ptype
-        )
-        pods = await processes.pods(scheduler=scheduler, app=app, ptype=ptype)
-    return JSON(containers(restarted, app_id=app_id, owner=access.owner, numbered_by=pods))
+    return await _restart(
+        session=session, scheduler=scheduler, locks=locks, actor=actor, app_id=app_id, ptype=ptype
+    )
 
 
 @router.post("/apps/{app_id}/containers/{ptype}/{num}/restart", responses=RESTARTED)
@@ -127,37 +130,44 @@ async def restart_one(
     num: Annotated[int, Path(ge=1, le=MAX_NUM)],
 ) -> Response:
     """Container ``<ptype>.<num>`` as ``ps:list`` shows it (``deis ps:restart web.2``)."""
+    return await _restart(
+        session=session,
+        scheduler=scheduler,
+        locks=locks,
+        actor=actor,
+        app_id=app_id,
+        ptype=ptype,
+        num=num,
+    )
+
+
+async def _restart(
+    *,
+    session: AsyncSession,
+    scheduler: Scheduler,
+    locks: AppLocks,
+    actor: User,
+    app_id: str,
+    ptype: str | None = None,
+    num: int | None = None,
+) -> Response:
+    """Restart the app's containers: all, those of ``ptype``, or container ``<ptype>.<num>``.
+    The answer numbers them as the next list will show them."""
     access = await load_app(session=session, user=actor, app_id=app_id)
     async with hold_app(session, locks, access.app) as app:
-        before = await processes.pods(scheduler=scheduler, app=app, ptype=ptype)
-        target = pod_named(before, ptype, num)
-        if target is None:
-            raise NotFound(f"Container {ptype}.{num} does not exist in application")
+        name = None
+        if ptype is not None and num is not None:
+            before = await processes.pods(scheduler=scheduler, app=app, ptype=ptype)
+            target = pod_named(before, ptype, num)
+            if target is None:
+                raise NotFound(f"Container {ptype}.{num} does not exist in application")
+            name = target.name
         restarted = await processes.restart(
-            scheduler=scheduler, app=app, actor=actor.username, ptype=ptype, name=target.name
+            scheduler=scheduler, app=app, actor=actor.username, ptype=ptype, name=name
         )
         pods = await processes.pods(scheduler=scheduler, app=app, ptype=ptype)
     return JSON(containers(restarted, app_id=app_id, owner=access.owner, numbered_by=pods))
 
 
-@router.post(
-    "/apps/{app_id}/scale",
-    status_code=204,
-    openapi_extra=takes(ScaleIn),
-    responses=errors(400, 401, 403, 404),
-)
-async def scale(
-    request: Request,
-    session: SessionDep,
-    scheduler: SchedulerDep,
-    locks: LocksDep,
-    actor: UserDep,
-    app_id: str,
-) -> Response:
-    changes = processes.parse_structure(await read_body(request))
-    access = await load_app(session=session, user=actor, app_id=app_id)
-    async with hold_app(session, locks, access.app) as app:
-        await processes.scale(
-            session=session, scheduler=scheduler, app=app, actor=actor.username, changes=changes
-        )
-    return no_content()
+# Scaling is v2's: the same body, rules and 204; only the body's description says containers.
+serve(router, process_routes.router, process_routes.scale, openapi_extra=takes(ScaleIn))
