@@ -2,8 +2,10 @@
 sent straight to the app process, at concurrency 16 over keep-alive connections, with wrk.
 
 It starts ``dockyard server`` (SQLite, local scheduler, edge router on free ports), deploys a
-small HTTP/1.1 app (Python's ThreadingHTTPServer answering ``GET /`` with 13 bytes) and
-measures four cases:
+small HTTP/1.1 app answering ``GET /`` with 13 bytes, and measures four cases. It does so for
+two apps: Python's ThreadingHTTPServer (the README's kind of app; its own p99 jitters with
+the GIL hand-offs between its threads) and a one-thread asyncio server (steady latency, so
+what the router adds at p99 is visible):
 
 - HTTP straight to the web pod's port;
 - HTTP through the router (``Host: <app>.<platform domain>``);
@@ -34,7 +36,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-APP = """\
+THREADED = """\
 import http.server, os, ssl
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -54,6 +56,28 @@ if os.environ.get("TLS_CERT"):
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
 server.serve_forever()
 """
+# One thread, one event loop: latency without the GIL hand-offs of a threaded server, so
+# what the router adds at p99 shows instead of drowning in the app's own jitter.
+EVENT_LOOP = """\
+import asyncio, os, ssl
+RESPONSE = b"HTTP/1.1 200 OK\\r\\nContent-Length: 13\\r\\n\\r\\nhello, world\\n"
+async def serve(reader, writer):
+    try:
+        while await reader.readuntil(b"\\r\\n\\r\\n"):
+            writer.write(RESPONSE)
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    writer.close()
+async def main():
+    ctx = None
+    if os.environ.get("TLS_CERT"):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.environ["TLS_CERT"], os.environ["TLS_KEY"])
+    server = await asyncio.start_server(serve, "127.0.0.1", int(os.environ["PORT"]), ssl=ctx)
+    await server.serve_forever()
+asyncio.run(main())
+"""
+APPS = {"threaded": THREADED, "event-loop": EVENT_LOOP}
 APP_ID = "bench-router"
 
 
@@ -110,13 +134,23 @@ def main() -> None:
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds per case")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--apps", default="threaded,event-loop", help="threaded, event-loop")
     args = parser.parse_args()
     wrk = ensure_wrk()
+    print(
+        f"dockyard router benchmark: {os.cpu_count()} CPUs, {args.duration}s per case, "
+        f"concurrency {args.concurrency}, wrk keep-alive"
+    )
+    for kind in args.apps.split(","):
+        bench_app(wrk, kind, APPS[kind], args.duration, args.concurrency)
+
+
+def bench_app(wrk: str, kind: str, source: str, duration: int, concurrency: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="dockyard-bench-router-"))
     os.chmod(tmp, 0o755)
     src = tmp / "src"
     src.mkdir()
-    (src / "app.py").write_text(APP)
+    (src / "app.py").write_text(source)
     (src / "Procfile").write_text("web: python3 app.py\n")
     os.chmod(src, 0o755)
     server = DockyardServer(env={"DOCKYARD_LOCAL_SOURCE_ROOTS": str(src)})
@@ -139,23 +173,20 @@ def main() -> None:
             )
             time.sleep(1)
             hdr = {"Host": host}
-            run_wrk(wrk, routed, args.concurrency, 2, hdr)  # warm-up
-            print(
-                f"dockyard router benchmark: {os.cpu_count()} CPUs, {args.duration}s per case, "
-                f"concurrency {args.concurrency}, wrk keep-alive"
-            )
+            run_wrk(wrk, routed, concurrency, 2, hdr)  # warm-up
+            print(f"\n== app: Python, {kind} server")
             print(
                 f"{'case':<34}{'req/s':>9}{'share':>7}{'p50 ms':>9}{'p99 ms':>9}{'+p99':>8}"
                 f"{'errors':>8}"
             )
-            c16 = args.concurrency
-            direct = run_wrk(wrk, f"http://127.0.0.1:{port}/", c16, args.duration)
+            direct = run_wrk(wrk, f"http://127.0.0.1:{port}/", concurrency, duration)
             row("HTTP, straight to the pod", direct)
-            row("HTTP, through the router", run_wrk(wrk, routed, c16, args.duration, hdr), direct)
-            direct_tls = run_wrk(wrk, f"https://127.0.0.1:{tls_port}/", c16, args.duration)
+            through = run_wrk(wrk, routed, concurrency, duration, hdr)
+            row("HTTP, through the router", through, direct)
+            direct_tls = run_wrk(wrk, f"https://127.0.0.1:{tls_port}/", concurrency, duration)
             row("HTTPS, straight to the app", direct_tls)
-            through = run_wrk(wrk, routed_tls, c16, args.duration, hdr)
-            row("HTTPS, through the router", through, direct_tls)
+            through_tls = run_wrk(wrk, routed_tls, concurrency, duration, hdr)
+            row("HTTPS, through the router", through_tls, direct_tls)
             c.delete(f"/v2/apps/{APP_ID}")
     finally:
         if standalone is not None:

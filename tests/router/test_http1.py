@@ -3,15 +3,11 @@ reading would let the router and the app disagree about where a request ends."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from dockyard.router.http1 import (
     BadMessage,
     Framing,
-    Pipe,
-    copy_chunked,
     framing,
     parse_request,
     parse_response,
@@ -90,48 +86,3 @@ def test_response_framing() -> None:
         parse_response(req("HTTP/1.1 2000 OK\n"))
     with pytest.raises(BadMessage):
         parse_response(req("SMTP 200 OK\n"))
-
-
-class NoDeadline:
-    def arm(self, seconds: float) -> None:
-        return None
-
-
-class Sink:
-    """A StreamWriter stand-in: collects what is written."""
-
-    def __init__(self) -> None:
-        self.data = b""
-
-    def write(self, data: bytes) -> None:
-        self.data += data
-
-    async def drain(self) -> None:
-        return None
-
-
-async def _chunked(raw: bytes, *, dechunk: bool = False) -> tuple[bytes, bytes]:
-    reader = asyncio.StreamReader()
-    reader.feed_data(raw + b"NEXT")
-    reader.feed_eof()
-    sink = Sink()
-    pipe = Pipe(reader, sink, NoDeadline(), NoDeadline(), 5.0)  # type: ignore[arg-type]
-    await copy_chunked(pipe, dechunk=dechunk)
-    return sink.data, await reader.read()
-
-
-async def test_chunked_copy_stops_at_the_last_chunk() -> None:
-    body = b"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n"
-    copied, rest = await _chunked(body)
-    assert copied == body
-    assert rest == b"NEXT"  # the next message is left for the next read
-    data, _ = await _chunked(body, dechunk=True)
-    assert data == b"hello world"
-
-
-@pytest.mark.parametrize(
-    "raw", [b"zz\r\nhello\r\n0\r\n\r\n", b"5\r\nhelloXX0\r\n\r\n", b"-5\r\nhello\r\n0\r\n\r\n"]
-)
-async def test_bad_chunks(raw: bytes) -> None:
-    with pytest.raises(BadMessage):
-        await _chunked(raw)

@@ -9,17 +9,15 @@ gap.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import time
 from collections import defaultdict
+from typing import Protocol
 
 DOWN_FOR = 2.0
 MAX_IDLE_PER_PORT = 64
 BACKEND_HOST = "127.0.0.1"
-
-Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
 class Balancer:
@@ -46,42 +44,50 @@ class Balancer:
         self._down.pop(port, None)
 
 
+class Idle(Protocol):
+    """An app connection the pool can hold between exchanges."""
+
+    port: int
+
+    def usable(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
 class Pool:
-    """Idle connections to backends, per port."""
+    """Idle connections to the apps' pods, per port, most recently used first."""
 
-    def __init__(self, connect_timeout: float) -> None:
-        self.connect_timeout = connect_timeout
-        self._idle: defaultdict[int, list[Connection]] = defaultdict(list)
+    def __init__(self) -> None:
+        self._idle: defaultdict[int, list[Idle]] = defaultdict(list)
 
-    def take(self, port: int) -> Connection | None:
+    def take(self, port: int) -> Idle | None:
         idle = self._idle.get(port)
         while idle:
-            reader, writer = idle.pop()
-            if not reader.at_eof() and not writer.is_closing():
-                return reader, writer
-            writer.close()
+            conn = idle.pop()
+            if conn.usable():
+                return conn
+            conn.close()
         return None
 
-    async def connect(self, port: int) -> Connection:
-        async with asyncio.timeout(self.connect_timeout):
-            return await asyncio.open_connection(BACKEND_HOST, port)
-
-    def give_back(self, port: int, conn: Connection) -> None:
-        idle = self._idle[port]
-        if len(idle) >= MAX_IDLE_PER_PORT or conn[1].is_closing():
-            conn[1].close()
+    def give_back(self, conn: Idle) -> None:
+        idle = self._idle[conn.port]
+        if len(idle) >= MAX_IDLE_PER_PORT or not conn.usable():
+            conn.close()
             return
         idle.append(conn)
+
+    def discard(self, conn: Idle) -> None:
+        with contextlib.suppress(ValueError):
+            self._idle[conn.port].remove(conn)
 
     def retain(self, ports: set[int]) -> None:
         """Close the idle connections of pods that left the route table."""
         for port in [p for p in self._idle if p not in ports]:
-            for _, writer in self._idle.pop(port):
-                writer.close()
+            for conn in self._idle.pop(port):
+                conn.close()
 
     def close(self) -> None:
         for conns in self._idle.values():
-            for _, writer in conns:
-                with contextlib.suppress(Exception):
-                    writer.close()
+            for conn in conns:
+                conn.close()
         self._idle.clear()

@@ -34,8 +34,8 @@ class Watches:
         self.interval = interval
         self._watches: set[Watch] = set()
 
-    def watch(self, writer: asyncio.StreamWriter) -> Watch:
-        watch = Watch(asyncio.get_running_loop(), writer.transport)
+    def watch(self, transport: asyncio.BaseTransport) -> Watch:
+        watch = Watch(asyncio.get_running_loop(), transport)
         self._watches.add(watch)
         return watch
 

@@ -11,16 +11,12 @@ buffered whole.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
-from typing import Protocol
 
 TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 TARGET = re.compile(rb"^[\x21-\x7e]+\Z")
-CHUNK_SIZE = re.compile(rb"^([0-9A-Fa-f]{1,16})[ \t]*(;[^\r\n]*)?\r\n\Z")
 HEAD_END = b"\r\n\r\n"
-READ_SIZE = 65536
 # Hop-by-hop headers: they describe one connection, so a proxy never forwards them.
 HOP_BY_HOP = frozenset(
     {
@@ -149,101 +145,6 @@ def framing(head: Head, *, request: bool, request_method: bytes = b"GET") -> Fra
         length = int(next(iter(values)))
         return Framing("length", length) if length else NO_BODY
     return NO_BODY if request else Framing("close")
-
-
-async def read_head(reader: asyncio.StreamReader) -> bytes | None:
-    """The bytes of one head, or None at a clean end of stream before any byte."""
-    try:
-        return await reader.readuntil(HEAD_END)
-    except asyncio.IncompleteReadError as exc:
-        if not exc.partial.strip():
-            return None
-        raise BadMessage("Incomplete message head") from None
-    except asyncio.LimitOverrunError:
-        raise BadMessage("Message head too large", 431) from None
-
-
-class Deadline(Protocol):
-    """Armed before a read (on the source) or a drain (on the sink): the connection is cut
-    if that wait has not ended ``idle`` seconds later."""
-
-    def arm(self, seconds: float) -> None: ...
-
-
-@dataclass(frozen=True)
-class Pipe:
-    """Where a body goes: read from ``reader`` (watched by ``source``), written to ``writer``
-    (watched by ``sink``), neither side stalling more than ``idle`` seconds."""
-
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    source: Deadline
-    sink: Deadline
-    idle: float
-
-    async def read(self, size: int) -> bytes:
-        self.source.arm(self.idle)
-        return await self.reader.read(size)
-
-    async def line(self) -> bytes:
-        self.source.arm(self.idle)
-        return await self.reader.readuntil(b"\r\n")
-
-    async def write(self, data: bytes) -> None:
-        self.writer.write(data)
-        self.sink.arm(self.idle)
-        await self.writer.drain()
-
-
-async def copy_length(pipe: Pipe, length: int) -> None:
-    remaining = length
-    while remaining:
-        data = await pipe.read(min(READ_SIZE, remaining))
-        if not data:
-            raise ConnectionError("the peer closed the connection mid-body")
-        remaining -= len(data)
-        await pipe.write(data)
-
-
-async def copy_chunked(pipe: Pipe, *, dechunk: bool = False) -> None:
-    """Copy a chunked body through its last chunk and trailers, checking every size line.
-    ``dechunk`` writes only the data (for an HTTP/1.0 client)."""
-    while True:
-        line = await pipe.line()
-        match = CHUNK_SIZE.match(line)
-        if match is None:
-            raise BadMessage("Invalid chunk size line")
-        size = int(match.group(1), 16)
-        if not dechunk:
-            pipe.writer.write(line)
-        if size == 0:
-            while True:  # trailers, up to the empty line
-                trailer = await pipe.line()
-                if not dechunk:
-                    pipe.writer.write(trailer)
-                if trailer == b"\r\n":
-                    await pipe.write(b"")
-                    return
-        await copy_length(pipe, size)
-        end = await pipe.line()
-        if end != b"\r\n":
-            raise BadMessage("Chunk data not followed by CRLF")
-        if not dechunk:
-            pipe.writer.write(end)
-
-
-async def copy_until_close(pipe: Pipe) -> None:
-    while data := await pipe.read(READ_SIZE):
-        await pipe.write(data)
-
-
-async def copy_body(pipe: Pipe, frame: Framing, *, dechunk: bool = False) -> None:
-    if frame.kind == "length":
-        await copy_length(pipe, frame.length)
-    elif frame.kind == "chunked":
-        await copy_chunked(pipe, dechunk=dechunk)
-    elif frame.kind == "close":
-        await copy_until_close(pipe)
 
 
 def serialize(start: bytes, headers: Headers) -> bytes:

@@ -1,37 +1,41 @@
-"""One client connection through the router: read a request, decide from the route table
-whether the router answers it itself (unknown host, whitelist, HTTPS redirect, maintenance,
-no web pods) or which pod does, and relay the exchange, streaming both bodies.
+"""The router's connections, as asyncio protocols: a ``ClientConnection`` per client and an
+``AppConnection`` per connection to a pod, joined for the length of one exchange.
 
-The request to the app carries ``X-Forwarded-For`` (the client's address appended),
-``X-Forwarded-Proto``, ``X-Forwarded-Port`` and ``X-Request-Id`` (the client's own when it
-looks like one, else a new one). Connections are kept alive on both sides; an ``Upgrade``
-(WebSocket) answered with 101 turns the connection into a byte tunnel. Timeouts: a client
-has ``header_timeout`` to send a request head and ``idle_timeout`` between requests; an app
-has ``response_timeout`` to start answering; a body may stall ``body_timeout`` at most.
+A client connection reads a request head, asks ``messages.refusal`` whether the router
+answers it itself, else takes a kept-alive connection to the app's next pod (or opens one,
+skipping pods that refuse) and sends the rewritten head. Bodies are relayed as they arrive,
+their ends found by the framers of ``framing``; when the response is complete the app
+connection goes back to the pool and the client connection reads its next request, which
+may already be buffered (pipelining). A ``101`` turns both into a byte tunnel.
+
+Protocols rather than streams: a request costs a few callbacks instead of a chain of
+coroutines and futures, which is most of a proxy's own time. Back-pressure is passed
+across (a side that cannot write fast enough pauses reading on the other), and every wait is
+bounded by a ``Watch``: ``header_timeout`` for a first request head, ``idle_timeout``
+between requests, ``response_timeout`` for an app to start answering (then 504),
+``body_timeout`` for a stalled body and ``tunnel_timeout`` for a silent tunnel.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
 import logging
-import re
-import secrets
 from dataclasses import dataclass
+from typing import cast
 
-from dockyard.router import http1, pages
-from dockyard.router.backends import Balancer, Connection, Pool
+from dockyard.router import http1, messages, pages
+from dockyard.router.backends import BACKEND_HOST, Balancer, Pool
 from dockyard.router.deadlines import Watch, Watches
-from dockyard.router.http1 import BadMessage, Framing, Head, Headers, Pipe
+from dockyard.router.framing import UntilClose
+from dockyard.router.http1 import BadMessage, Head
+from dockyard.router.messages import Framer, Relay, RequestIds
 from dockyard.router.table import AppRoute, RouteTable
 
 log = logging.getLogger("dockyard.router")
-REQUEST_ID = re.compile(rb"^[A-Za-z0-9+/=_.\-]{20,200}\Z")
-FORWARDED = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-port"})
-NETWORK_ERRORS = (ConnectionError, OSError, asyncio.IncompleteReadError, TimeoutError)
-COALESCE = 64 * 1024  # response bodies up to this size go out with their head in one write
-Side = tuple[asyncio.StreamReader, asyncio.StreamWriter, Watch]
+HEAD_LIMIT = 64 * 1024
+BUFFER_LIMIT = 1024 * 1024  # unread pipelined or undelivered body bytes before pausing
+HEAD, EXCHANGE, TUNNEL, CLOSED = range(4)
+IDLE, RESPONSE_HEAD, RESPONSE_BODY = range(3)
 
 
 @dataclass
@@ -57,366 +61,476 @@ class Options:
         return max(0.05, min(1.0, shortest / 4))
 
 
-class RequestIds:
-    """Unique request ids without a random draw per request: a random per-process prefix
-    and a counter (32 hex digits, the length of a UUID's)."""
-
-    def __init__(self) -> None:
-        self._prefix = secrets.token_hex(8)
-        self._count = itertools.count()
-
-    def next(self) -> bytes:
-        return f"{self._prefix}{next(self._count):016x}".encode()
-
-
-class UpstreamFailed(Exception):
-    """No pod could take the request; ``status`` is 502 or 504."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-
-
 class Proxy:
+    """What the connections share: the route table, the pool, the balancer, the watches."""
+
     def __init__(self, options: Options) -> None:
         self.options = options
         self.table = RouteTable()
-        self.pool = Pool(options.connect_timeout)
+        self.pool = Pool()
         self.balancer = Balancer()
         self.watches = Watches(options.sweep_interval)
         self.request_ids = RequestIds()
+        self.clients: set[ClientConnection] = set()
 
     def set_table(self, table: RouteTable) -> None:
         self.table = table
         self.pool.retain({p for r in table.apps.values() for p in r.backends})
 
-    # -- the client side ----------------------------------------------------------------------
+    def close(self) -> None:
+        for client in list(self.clients):
+            client.abort()
+        self.pool.close()
 
-    async def serve(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, tls: bool
-    ) -> None:
-        peer = writer.get_extra_info("peername")
-        client = peer[0] if isinstance(peer, tuple) else ""
-        sockname = writer.get_extra_info("sockname")
-        port = str(sockname[1]).encode() if isinstance(sockname, tuple) else b""
-        watch = self.watches.watch(writer)
-        timeout = self.options.header_timeout
-        try:
-            while True:
-                try:
-                    watch.arm(timeout)
-                    raw = await http1.read_head(reader)
-                    if raw is None:
-                        return
-                    watch.disarm()
-                    request = http1.parse_request(raw)
-                    frame = http1.framing(request, request=True)
-                except BadMessage as exc:
-                    writer.write(pages.page(exc.status, exc.message, close=True))
-                    await writer.drain()
-                    return
-                client_side = (reader, writer, watch)
-                if not await self._exchange(request, frame, client_side, client, port, tls):
-                    return
-                timeout = self.options.idle_timeout
-        except NETWORK_ERRORS:
-            pass
-        except BadMessage:
-            pass  # a malformed body after the answer started: nothing to do but close
-        except Exception:
-            log.exception("router: unexpected error on a client connection")
-        finally:
-            self.watches.forget(watch)
-            writer.close()
 
-    async def _local(
-        self, writer: asyncio.StreamWriter, request: Head, frame: Framing, answer: bytes
-    ) -> bool:
-        """Answer from the router; keep the connection unless a request body is unread."""
-        writer.write(answer)
-        await writer.drain()
-        return request.keep_alive and frame.kind == "none"
+class ClientConnection(asyncio.Protocol):
+    def __init__(self, proxy: Proxy, *, tls: bool) -> None:
+        self.proxy = proxy
+        self.options = proxy.options
+        self.tls = tls
+        self.transport: asyncio.Transport | None = None
+        self.watch: Watch | None = None
+        self.address = ""
+        self.port = b""
+        self.state = HEAD
+        self.buffer = bytearray()
+        self.eof = False
+        self.reading = True
+        # The exchange in progress.
+        self.request: Head | None = None
+        self.route: AppRoute | None = None
+        self.upstream = b""
+        self.body: Framer | None = None  # the request body, while it is still arriving
+        self.has_body = False
+        self.outbox: list[bytes] = []  # body bytes that arrived before the app connection
+        self.app: AppConnection | None = None
+        self.connecting: asyncio.Task[None] | None = None
+        self.retried = False
 
-    async def _exchange(
-        self,
-        request: Head,
-        frame: Framing,
-        client_side: Side,
-        client: str,
-        port: bytes,
-        tls: bool,
-    ) -> bool:
-        """Serve one request; whether the client connection may carry another."""
-        writer = client_side[1]
-        head_only = request.method == b"HEAD"
-        closing = not request.keep_alive or frame.kind != "none"
-        host = _host_of(request)
+    # -- asyncio callbacks ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        peer = transport.get_extra_info("peername")
+        self.address = peer[0] if isinstance(peer, tuple) else ""
+        sockname = transport.get_extra_info("sockname")
+        self.port = str(sockname[1]).encode() if isinstance(sockname, tuple) else b""
+        self.watch = self.proxy.watches.watch(transport)
+        self.watch.arm(self.options.header_timeout)
+        self.proxy.clients.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.state = CLOSED
+        if self.watch is not None:
+            self.proxy.watches.forget(self.watch)
+        self.proxy.clients.discard(self)
+        if self.connecting is not None:
+            self.connecting.cancel()
+        if self.app is not None:
+            self.app.abandon()
+            self.app = None
+
+    def data_received(self, data: bytes) -> None:
+        if self.state == TUNNEL:
+            assert self.app is not None and self.watch is not None
+            self.app.send(data)
+            self.watch.arm(self.options.tunnel_timeout)
+        elif self.body is not None:
+            self._request_body(data)
+        else:
+            self.buffer += data
+            if self.state == HEAD:
+                self._next_request()
+            elif len(self.buffer) > BUFFER_LIMIT:
+                self.set_reading(False)
+
+    def eof_received(self) -> bool:
+        """The client will send no more: finish the exchange in progress, then close."""
+        self.eof = True
+        return self.state != HEAD or bool(self.buffer)
+
+    def pause_writing(self) -> None:  # the client reads slower than the app answers
+        if self.app is not None:
+            self.app.set_reading(False)
+        if self.watch is not None:
+            self.watch.arm(self.options.body_timeout)
+
+    def resume_writing(self) -> None:
+        if self.app is not None:
+            self.app.set_reading(True)
+        if self.watch is not None and self.state == EXCHANGE and self.body is None:
+            self.watch.disarm()
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def _next_request(self) -> None:
+        while self.state == HEAD:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end == -1:
+                if len(self.buffer) > HEAD_LIMIT:
+                    self._answer(pages.page(431, "Message head too large", close=True), False)
+                elif self.eof:
+                    self.close()
+                elif not self.reading:
+                    self.set_reading(True)
+                return
+            raw = bytes(self.buffer[: end + 4])
+            del self.buffer[: end + 4]
+            assert self.watch is not None
+            self.watch.disarm()
+            try:
+                request = http1.parse_request(raw)
+                frame = http1.framing(request, request=True)
+            except BadMessage as exc:
+                self._answer(pages.page(exc.status, exc.message, close=True), False)
+                return
+            self._start(request, frame)
+
+    def _start(self, request: Head, frame: http1.Framing) -> None:
+        host = messages.host_of(request)
         if host is None:
-            return await self._local(
-                writer, request, frame, pages.page(400, "No Host header.", close=True)
-            )
-        route = self.table.lookup(host)
-        answer = self._refusal(route, host, request, client, tls, closing, head_only)
+            self._answer(pages.page(400, "No Host header.", close=True), False)
+            return
+        route = self.proxy.table.lookup(host)
+        closing = not request.keep_alive or frame.kind != "none" or self.eof
+        answer = messages.refusal(
+            route,
+            host,
+            request,
+            client=self.address,
+            tls=self.tls,
+            closing=closing,
+            https_port=self.options.https_port,
+        )
         if answer is not None:
-            return await self._local(writer, request, frame, answer)
+            self._answer(answer, not closing)
+            return
         assert route is not None
-        upstream = _upstream_head(request, client, port, tls, self.request_ids)
+        self.state = EXCHANGE
+        self.request, self.route, self.retried = request, route, False
+        self.upstream = messages.upstream_head(
+            request, self.address, self.port, self.tls, self.proxy.request_ids
+        )
+        self.body = messages.request_body(frame)
+        self.has_body = self.body is not None
+        self._connect()
+        if self.body is not None and self.buffer:
+            data = bytes(self.buffer)
+            self.buffer.clear()
+            self._request_body(data)
+
+    def _answer(self, answer: bytes, keep: bool) -> None:
+        """The router's own answer; then the next request, or the end of the connection."""
+        self.send(answer)
+        if keep:
+            self.state = HEAD
+            assert self.watch is not None
+            self.watch.arm(self.options.idle_timeout)
+        else:
+            self.close()
+
+    def _request_body(self, data: bytes) -> None:
+        assert self.body is not None and self.watch is not None
         try:
-            return await self._relay(route, request, frame, upstream, client_side)
-        except UpstreamFailed as exc:
-            answer = pages.page(exc.status, exc.detail, close=True, head_only=head_only)
-            writer.write(answer)
-            await writer.drain()
-            return False
+            out, rest = self.body.feed(data)
+        except BadMessage:
+            self.abort()
+            return
+        if out:
+            if self.app is not None:
+                self.app.send(out)
+            else:
+                self.outbox.append(out)
+                if sum(map(len, self.outbox)) > BUFFER_LIMIT:
+                    self.set_reading(False)
+        if rest is None:
+            self.watch.arm(self.options.body_timeout)
+            return
+        self.body = None
+        self.watch.disarm()
+        if rest:
+            self.buffer += rest
 
-    def _refusal(
-        self,
-        route: AppRoute | None,
-        host: str,
-        request: Head,
-        client: str,
-        tls: bool,
-        closing: bool,
-        head_only: bool,
-    ) -> bytes | None:
-        """The router's own answer for this request, or None to pass it to the app."""
-        if route is None or not route.routable:
-            return pages.page(
-                404, f"No app is served at {host}.", close=closing, head_only=head_only
-            )
-        if not route.allows(client):
-            return pages.page(
-                403, "Your address may not reach this app.", close=closing, head_only=head_only
-            )
-        if route.https_enforced and not tls:
-            return pages.redirect(
-                _https_location(host, request.target, self.options.https_port),
-                close=closing,
-                head_only=head_only,
-            )
-        if route.maintenance:
-            return pages.page(
-                503,
-                f"{route.app} is down for maintenance. Please try again later.",
-                headers=[(b"Retry-After", b"60")],
-                close=closing,
-                head_only=head_only,
-            )
-        if not route.backends:
-            return pages.page(
-                503,
-                f"{route.app} has no web processes running.",
-                close=closing,
-                head_only=head_only,
-            )
-        return None
+    # -- the app side -----------------------------------------------------------------------
 
-    # -- the app side ---------------------------------------------------------------------
+    def _connect(self, *, fresh: bool = False) -> None:
+        assert self.route is not None
+        order = self.proxy.balancer.order(self.route.app, self.route.backends)
+        if not fresh:
+            idle = self.proxy.pool.take(order[0])
+            if idle is not None:
+                self._attach(cast(AppConnection, idle), reused=True)
+                return
+        self.connecting = asyncio.ensure_future(self._open(order))
 
-    async def _open(self, route: AppRoute, *, fresh: bool = False) -> tuple[int, Connection, bool]:
-        """A connection to one of the app's pods: an idle one if any, else a new one, trying
-        each pod in turn. Raises ``UpstreamFailed`` when none accepts."""
-        for port in self.balancer.order(route.app, route.backends):
-            if not fresh:
-                conn = self.pool.take(port)
-                if conn is not None:
-                    return port, conn, True
+    async def _open(self, order: list[int]) -> None:
+        loop = asyncio.get_running_loop()
+        balancer = self.proxy.balancer
+        for port in order:
             try:
-                conn = await self.pool.connect(port)
+                async with asyncio.timeout(self.options.connect_timeout):
+                    _, app = await loop.create_connection(
+                        lambda port=port: AppConnection(self.proxy, port),  # type: ignore[misc]
+                        BACKEND_HOST,
+                        port,
+                    )
             except (OSError, TimeoutError):
-                self.balancer.mark_down(port)
+                balancer.mark_down(port)
                 continue
-            self.balancer.mark_up(port)
-            return port, conn, False
-        raise UpstreamFailed(502, f"{route.app} did not accept the connection.")
-
-    async def _relay(
-        self, route: AppRoute, request: Head, frame: Framing, upstream: bytes, client_side: Side
-    ) -> bool:
-        reader, writer, client_watch = client_side
-        port, (app_reader, app_writer), reused = await self._open(route)
-        app_watch = self.watches.watch(app_writer)
-        body: asyncio.Task[None] | None = None
-        done = False
-        try:
-            app_writer.write(upstream)
-            if frame.kind != "none":
-                pipe = Pipe(reader, app_writer, client_watch, app_watch, self.options.body_timeout)
-                body = asyncio.ensure_future(http1.copy_body(pipe, frame))
-            try:
-                response = await self._response_head(app_reader, app_watch, writer, request)
-            except (ConnectionError, asyncio.IncompleteReadError, BadMessage):
-                if not (reused and body is None) or app_watch.expired:
-                    raise
-                # An idle connection the app had closed: once more on a new one.
-                app_writer.close()
-                self.watches.forget(app_watch)
-                port, (app_reader, app_writer), _ = await self._open(route, fresh=True)
-                app_watch = self.watches.watch(app_writer)
-                app_writer.write(upstream)
-                response = await self._response_head(app_reader, app_watch, writer, request)
-            if response.status == 101:
-                await self._tunnel(response, client_side, (app_reader, app_writer, app_watch))
-                return False
-            keep_client, keep_app = await self._response_body(
-                request, response, (app_reader, app_writer, app_watch), client_side
-            )
-            if body is not None:
-                if not body.done():  # the app answered without reading the whole body
-                    return False
-                await body
-                client_watch.disarm()
-            done = keep_app
-            return keep_client
-        except _Cut:
-            raise
-        except (ConnectionError, asyncio.IncompleteReadError, BadMessage, TimeoutError):
-            if app_watch.expired:
-                raise UpstreamFailed(504, f"{route.app} did not answer in time.") from None
-            raise UpstreamFailed(502, f"{route.app} closed the connection.") from None
-        finally:
-            if body is not None and not body.done():
-                body.cancel()
-                with contextlib.suppress(BaseException):
-                    await body
-            self.watches.forget(app_watch)
-            if done:
-                self.pool.give_back(port, (app_reader, app_writer))
+            balancer.mark_up(port)
+            self.connecting = None
+            if self.state == CLOSED:
+                app.close()
             else:
-                app_writer.close()
+                self._attach(app, reused=False)
+            return
+        self.connecting = None
+        assert self.route is not None
+        self.upstream_failed(502, f"{self.route.app} did not accept the connection.", False)
 
-    async def _response_head(
-        self,
-        app_reader: asyncio.StreamReader,
-        app_watch: Watch,
-        writer: asyncio.StreamWriter,
-        request: Head,
-    ) -> Head:
-        """The app's final response head; interim 1xx answers go to the client as they come."""
+    def _attach(self, app: AppConnection, *, reused: bool) -> None:
+        self.app = app
+        outbox, self.outbox = self.outbox, []
+        app.start(self, self.upstream + b"".join(outbox), reused=reused)
+        if not self.reading and self.body is not None:
+            self.set_reading(True)
+
+    def upstream_failed(self, status: int, detail: str, retry: bool) -> None:
+        """No answer came from the app. An idle connection it had closed is worth one more
+        try on a new one, if the request had no body to replay."""
+        self.app = None
+        if self.state == CLOSED:
+            return
+        if retry and not self.retried and not self.has_body:
+            self.retried = True
+            self._connect(fresh=True)
+            return
+        assert self.request is not None
+        head_only = self.request.method == b"HEAD"
+        self.send(pages.page(status, detail, close=True, head_only=head_only))
+        self.close()
+
+    def response_done(self, keep: bool) -> None:
+        """The app's answer has gone out whole."""
+        self.app = None
+        if self.state == CLOSED:
+            return
+        if self.body is not None or not keep or self.eof:
+            # A body still arriving (the app answered before reading it) cannot be told
+            # apart from a next request: the connection ends here.
+            self.close()
+            return
+        self.state = HEAD
+        self.request = self.route = None
+        assert self.watch is not None
+        self.watch.arm(self.options.idle_timeout)
+        self._next_request()
+
+    def tunnel(self, head: bytes, rest: bytes) -> None:
+        """The app switched protocols: from now on, bytes in both directions as they come."""
+        self.state = TUNNEL
+        self.send(head + rest)
+        assert self.watch is not None and self.app is not None
+        self.watch.arm(self.options.tunnel_timeout)
+        if self.buffer:
+            self.app.send(bytes(self.buffer))
+            self.buffer.clear()
+        self.set_reading(True)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def send(self, data: bytes) -> None:
+        if self.state != CLOSED and self.transport is not None:
+            self.transport.write(data)
+
+    def set_reading(self, on: bool) -> None:
+        if self.transport is None or self.reading == on or self.transport.is_closing():
+            return
+        self.reading = on
+        if on:
+            self.transport.resume_reading()
+        else:
+            self.transport.pause_reading()
+
+    def close(self) -> None:
+        """Close once what was written has gone out."""
+        self.state = CLOSED
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        self.state = CLOSED
+        if self.transport is not None:
+            self.transport.abort()
+
+
+class AppConnection(asyncio.Protocol):
+    """A connection to one pod, kept alive across exchanges in the pool."""
+
+    def __init__(self, proxy: Proxy, port: int) -> None:
+        self.proxy = proxy
+        self.options = proxy.options
+        self.port = port
+        self.transport: asyncio.Transport | None = None
+        self.watch: Watch | None = None
+        self.client: ClientConnection | None = None
+        self.state = IDLE
+        self.closed = False
+        self.buffer = bytearray()
+        self.relay: Relay | None = None
+        self.answered = False  # any byte of a response seen in this exchange
+        self.reused = False
+        self.tunnelled = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.watch = self.proxy.watches.watch(transport)
+
+    def usable(self) -> bool:
+        return (
+            not self.closed
+            and self.state == IDLE
+            and self.transport is not None
+            and (not self.transport.is_closing())
+        )
+
+    def start(self, client: ClientConnection, data: bytes, *, reused: bool) -> None:
+        assert self.transport is not None and self.watch is not None
+        self.client, self.reused, self.answered = client, reused, False
+        self.state = RESPONSE_HEAD
+        self.transport.write(data)
+        self.watch.arm(self.options.response_timeout)
+
+    def send(self, data: bytes) -> None:
+        if not self.closed and self.transport is not None:
+            self.transport.write(data)
+
+    def abandon(self) -> None:
+        """The client went away mid-exchange: this connection's state is unknown now."""
+        self.client = None
+        self.close()
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def set_reading(self, on: bool) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            (self.transport.resume_reading if on else self.transport.pause_reading)()
+
+    def pause_writing(self) -> None:  # the app reads the request body slower than it comes
+        if self.client is not None:
+            self.client.set_reading(False)
+
+    def resume_writing(self) -> None:
+        if self.client is not None:
+            self.client.set_reading(True)
+
+    def data_received(self, data: bytes) -> None:
+        client = self.client
+        if client is None or self.watch is None:
+            self.close()  # nothing is asked of an idle connection
+            return
+        if self.tunnelled:
+            client.send(data)
+            self.watch.arm(self.options.tunnel_timeout)
+        elif self.state == RESPONSE_BODY:
+            self._body(client, data, b"")
+        else:
+            self.answered = True
+            self.buffer += data
+            self._heads(client)
+
+    def _heads(self, client: ClientConnection) -> None:
+        assert client.request is not None and self.watch is not None
         while True:
-            app_watch.arm(self.options.response_timeout)
-            raw = await http1.read_head(app_reader)
-            if raw is None:
-                raise ConnectionError("the app closed the connection before answering")
-            response = http1.parse_response(raw)
-            if response.status >= 200 or response.status == 101:
-                return response
-            if request.version == b"HTTP/1.1":
-                writer.write(raw)
-
-    async def _response_body(
-        self, request: Head, response: Head, app_side: Side, client_side: Side
-    ) -> tuple[bool, bool]:
-        """Relay the response; (client connection reusable, app connection reusable)."""
-        app_reader, _, app_watch = app_side
-        _, writer, client_watch = client_side
-        frame = http1.framing(response, request=False, request_method=request.method)
-        dechunk = frame.kind == "chunked" and request.version == b"HTTP/1.0"
-        keep_client = request.keep_alive and frame.kind != "close" and not dechunk
-        tokens = response.connection_tokens()
-        headers: Headers = [
-            (k, v)
-            for k, v in response.headers
-            if (name := k.lower()) not in http1.HOP_BY_HOP
-            and name not in tokens
-            and not (dechunk and name == b"transfer-encoding")
-        ]
-        if not keep_client:
-            headers.append((b"Connection", b"close"))
-        elif request.version == b"HTTP/1.0":
-            headers.append((b"Connection", b"keep-alive"))
-        start = b"HTTP/1.1 " + str(response.status).encode() + b" " + response.reason
-        head = http1.serialize(start, headers)
-        pipe = Pipe(app_reader, writer, app_watch, client_watch, self.options.body_timeout)
-        try:
-            if frame.kind == "length" and frame.length <= COALESCE:
-                # A small body is usually in the buffer already: one write, one send().
-                body = await pipe.read(frame.length)
-                if not body:
-                    raise ConnectionError("the app closed the connection mid-body")
-                await pipe.write(head + body)
-                if len(body) < frame.length:
-                    await http1.copy_length(pipe, frame.length - len(body))
+            end = self.buffer.find(b"\r\n\r\n")
+            if end == -1:
+                if len(self.buffer) > HEAD_LIMIT:
+                    self._failed(client, 502, "answered with a head too large")
+                return
+            raw = bytes(self.buffer[: end + 4])
+            del self.buffer[: end + 4]
+            try:
+                response = http1.parse_response(raw)
+                if response.status == 101:
+                    break
+                if response.status < 200:  # interim (100 Continue...): to 1.1 clients only
+                    if client.request.version == b"HTTP/1.1":
+                        client.send(raw)
+                    continue
+                self.relay = messages.relay(client.request, response)
+            except BadMessage:
+                self._failed(client, 502, "answered with something that is not HTTP")
+                return
+            rest = bytes(self.buffer)
+            self.buffer.clear()
+            if self.relay.body is None:
+                client.send(self.relay.head)
+                self._done(client, rest)
             else:
-                writer.write(head)
-                await http1.copy_body(pipe, frame, dechunk=dechunk)
-                await pipe.write(b"")
-        except (TimeoutError, asyncio.IncompleteReadError, BadMessage, ConnectionError):
-            # The answer has started: the client can only learn of it from a cut connection.
-            raise _Cut() from None
-        finally:
-            app_watch.disarm()
-            client_watch.disarm()
-        return keep_client, response.keep_alive and frame.kind != "close"
+                self.state = RESPONSE_BODY
+                self._body(client, rest, self.relay.head)
+            return
+        self.tunnelled = True
+        rest = bytes(self.buffer)
+        self.buffer.clear()
+        self.watch.arm(self.options.tunnel_timeout)
+        client.tunnel(http1.serialize(b"HTTP/1.1 101 " + response.reason, response.headers), rest)
 
-    async def _tunnel(self, response: Head, client_side: Side, app_side: Side) -> None:
-        reader, writer, client_watch = client_side
-        app_reader, app_writer, app_watch = app_side
-        writer.write(http1.serialize(b"HTTP/1.1 101 " + response.reason, response.headers))
-        await writer.drain()
-        idle = self.options.tunnel_timeout
-        legs = [
-            asyncio.ensure_future(
-                http1.copy_until_close(Pipe(reader, app_writer, client_watch, app_watch, idle))
-            ),
-            asyncio.ensure_future(
-                http1.copy_until_close(Pipe(app_reader, writer, app_watch, client_watch, idle))
-            ),
-        ]
+    def _body(self, client: ClientConnection, data: bytes, head: bytes) -> None:
+        assert self.relay is not None and self.relay.body is not None and self.watch is not None
         try:
-            await asyncio.wait(legs, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for leg in legs:
-                leg.cancel()
-            await asyncio.gather(*legs, return_exceptions=True)
+            out, rest = self.relay.body.feed(data)
+        except BadMessage:
+            self.close()
+            client.abort()
+            return
+        if head or out:
+            client.send(head + out)
+        if rest is None:
+            self.watch.arm(self.options.body_timeout)
+        else:
+            self._done(client, rest)
 
+    def _done(self, client: ClientConnection, extra: bytes) -> None:
+        assert self.relay is not None and self.watch is not None
+        relay, self.relay, self.client = self.relay, None, None
+        self.state = IDLE
+        if relay.keep_app and not extra and client.body is None:
+            self.watch.arm(self.options.idle_timeout)  # idle in the pool until then
+            self.proxy.pool.give_back(self)
+        else:
+            self.close()
+        client.response_done(relay.keep_client)
 
-class _Cut(ConnectionError):
-    """The response broke off after its head was sent."""
+    def _failed(self, client: ClientConnection, status: int, detail: str) -> None:
+        self.client = None
+        self.close()
+        assert client.route is not None
+        client.upstream_failed(status, f"{client.route.app} {detail}.", False)
 
-
-def _host_of(request: Head) -> str | None:
-    target = request.target
-    if target.startswith((b"http://", b"https://")):  # absolute form: its host wins
-        authority = target.split(b"/", 3)[2]
-        return authority.decode("latin-1") or None
-    host = request.get(b"host")
-    return host.decode("latin-1") if host else None
-
-
-def _https_location(host: str, target: bytes, https_port: int) -> bytes:
-    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    authority = name if https_port == 443 else f"{name}:{https_port}"
-    path = target if target.startswith(b"/") else b"/"
-    return f"https://{authority}".encode("latin-1") + path
-
-
-def _upstream_head(request: Head, client: str, port: bytes, tls: bool, ids: RequestIds) -> bytes:
-    tokens = request.connection_tokens()
-    headers: Headers = []
-    forwarded_for: list[bytes] = []
-    request_id: bytes | None = None
-    for key, value in request.headers:
-        name = key.lower()
-        if name == b"x-forwarded-for":
-            forwarded_for.append(value)
-        elif name == b"x-request-id":
-            request_id = value if REQUEST_ID.match(value) else None
-        elif name not in http1.HOP_BY_HOP and name not in tokens and name not in FORWARDED:
-            headers.append((key, value))
-    forwarded_for.append(client.encode())
-    headers += [
-        (b"X-Forwarded-For", b", ".join(forwarded_for)),
-        (b"X-Forwarded-Proto", b"https" if tls else b"http"),
-        (b"X-Forwarded-Port", port),
-        (b"X-Request-Id", request_id or ids.next()),
-    ]
-    upgrade = request.get(b"upgrade")
-    if upgrade and b"upgrade" in tokens:
-        headers += [(b"Connection", b"Upgrade"), (b"Upgrade", upgrade)]
-    target = request.target
-    if target.startswith((b"http://", b"https://")):
-        parts = target.split(b"/", 3)
-        target = b"/" + (parts[3] if len(parts) > 3 else b"")
-    return http1.serialize(request.method + b" " + target + b" HTTP/1.1", headers)
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self.watch is not None:
+            self.proxy.watches.forget(self.watch)
+        self.proxy.pool.discard(self)
+        client, self.client = self.client, None
+        if client is None:
+            return
+        if self.tunnelled:
+            client.close()
+        elif self.state == RESPONSE_HEAD:
+            assert client.route is not None and self.watch is not None
+            if self.watch.expired:
+                client.upstream_failed(504, f"{client.route.app} did not answer in time.", False)
+            else:
+                retry = self.reused and not self.answered
+                client.upstream_failed(502, f"{client.route.app} closed the connection.", retry)
+        elif self.state == RESPONSE_BODY:
+            if self.relay is not None and isinstance(self.relay.body, UntilClose):
+                self.state = IDLE
+                client.response_done(False)
+            else:
+                client.close()  # the answer broke off: only a cut connection can say so

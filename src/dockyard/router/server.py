@@ -12,14 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import signal
 from pathlib import Path
 from typing import Any
 
-from dockyard.router.proxy import Options, Proxy
+from dockyard.router.proxy import ClientConnection, Options, Proxy
 from dockyard.router.table import RouteTable
 from dockyard.router.tls import Certificates
 from dockyard.scheduler.base import SchedulerUnavailable
@@ -30,7 +29,6 @@ from dockyard.scheduler.local.tasks import TaskSet
 log = logging.getLogger("dockyard.router")
 RESUBSCRIBE_AFTER = 0.5
 PORTS_FILE = "ports.json"
-HEAD_LIMIT = 64 * 1024
 
 
 class Router:
@@ -53,7 +51,6 @@ class Router:
         self.certificates = Certificates(self.state_dir, names)
         self._ports = (http_port, https_port)
         self._servers: list[asyncio.Server] = []
-        self._clients: set[asyncio.Task[Any]] = set()
         self.tasks = TaskSet("router")
         self.updated = asyncio.Event()
 
@@ -67,23 +64,22 @@ class Router:
 
     async def start(self) -> None:
         http_port, https_port = self._ports
+        loop = asyncio.get_running_loop()
         self._servers.append(
-            await asyncio.start_server(
-                functools.partial(self._serve, tls=False),
+            await loop.create_server(
+                lambda: ClientConnection(self.proxy, tls=False),
                 self.host,
                 http_port,
-                limit=HEAD_LIMIT,
                 reuse_address=True,
             )
         )
         self._servers.append(
-            await asyncio.start_server(
-                functools.partial(self._serve, tls=True),
+            await loop.create_server(
+                lambda: ClientConnection(self.proxy, tls=True),
                 self.host,
                 https_port,
                 ssl=self.certificates.server_context,
                 ssl_handshake_timeout=self.options.header_timeout,
-                limit=HEAD_LIMIT,
                 reuse_address=True,
             )
         )
@@ -104,25 +100,11 @@ class Router:
     async def close(self) -> None:
         for server in self._servers:
             server.close()
-        for task in list(self._clients):
-            task.cancel()
-        await asyncio.gather(*self._clients, return_exceptions=True)
+        self.proxy.close()
         for server in self._servers:
             await server.wait_closed()
         self._servers.clear()
         await self.tasks.close()
-        self.proxy.pool.close()
-
-    async def _serve(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, tls: bool
-    ) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._clients.add(task)
-        try:
-            await self.proxy.serve(reader, writer, tls=tls)
-        finally:
-            self._clients.discard(task)
 
     async def apply(self, snapshot: dict[str, Any]) -> None:
         table = RouteTable.from_snapshot(snapshot)
