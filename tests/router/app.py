@@ -5,6 +5,7 @@ router sent it.
 - ``POST /echo``: the request body back (Content-Length or chunked in), as it was received.
 - ``GET /stream?n=N&delay=S``: a chunked answer of N lines, one every S seconds.
 - ``GET /slow?delay=S``: answers after S seconds.
+- ``GET /partial``: promises 100 bytes, sends 10 and closes the connection.
 - An ``Upgrade: echo`` request (any protocol name, WebSocket included) gets 101, then every
   byte sent back, until the client closes.
 Every Procfile command carries the test's marker, so the test can find its processes.
@@ -59,6 +60,14 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 time.sleep(float(query.get("delay", "0")))
             self.wfile.write(b"0\r\n\r\n")
+            return
+        if url.path == "/partial":  # promises 100 bytes, sends 10, hangs up
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b"0123456789")
+            self.wfile.flush()
+            self.close_connection = True
             return
         if url.path == "/slow":
             time.sleep(float(query.get("delay", "1")))

@@ -414,3 +414,61 @@ async def test_json_bodies_pass_unchanged(
         )
     assert r.status_code == 200
     assert json.loads(r.content) == data
+
+
+async def test_expect_continue_and_pipelined_bodies(
+    client: httpx.AsyncClient, user: Account, router: Router, app_source: Path
+) -> None:
+    await deploy(client, user, router, "rt-expect", app_source)
+    reader, writer = await asyncio.open_connection("127.0.0.1", router.http_port)
+    try:
+        writer.write(
+            b"POST /echo HTTP/1.1\r\nHost: rt-expect.example.test\r\nContent-Length: 5\r\n"
+            b"Expect: 100-continue\r\n\r\n"
+        )
+        interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert interim.startswith(b"HTTP/1.1 100")  # the app's, passed on
+        # The body, then a second request with a chunked body, in one write.
+        writer.write(
+            b"hello"
+            b"POST /echo HTTP/1.1\r\nHost: rt-expect.example.test\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+        )
+        for body in (b"hello", b"abc"):
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            assert head.startswith(b"HTTP/1.1 200")
+            assert await asyncio.wait_for(reader.readexactly(len(body)), 5) == body
+    finally:
+        writer.close()
+
+
+async def test_an_answer_that_breaks_off_cuts_the_client_connection(
+    client: httpx.AsyncClient, user: Account, router: Router, app_source: Path
+) -> None:
+    await deploy(client, user, router, "rt-partial", app_source)
+    answer = await raw_exchange(
+        router.http_port,
+        b"GET /partial HTTP/1.1\r\nHost: rt-partial.example.test\r\n\r\n",
+        until_closed=True,
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"Content-Length: 100" in head
+    assert body == b"0123456789"  # what came, then the end of the connection
+    # The router is none the worse for it.
+    assert seen(await get(router, "rt-partial.example.test"))["path"] == "/"
+
+
+async def test_a_client_that_goes_away_mid_answer(
+    client: httpx.AsyncClient, user: Account, router: Router, app_source: Path
+) -> None:
+    await deploy(client, user, router, "rt-gone-client", app_source)
+    for _ in range(3):
+        reader, writer = await asyncio.open_connection("127.0.0.1", router.http_port)
+        writer.write(
+            b"GET /stream?n=20&delay=0.05 HTTP/1.1\r\nHost: rt-gone-client.example.test\r\n\r\n"
+        )
+        await asyncio.wait_for(reader.readuntil(b"line 0"), 5)
+        writer.close()
+    await asyncio.sleep(0.3)
+    body = seen(await get(router, "rt-gone-client.example.test"))
+    assert body["path"] == "/"
