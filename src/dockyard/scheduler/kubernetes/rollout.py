@@ -210,18 +210,6 @@ async def _fail(
     raise DeployError(f"{change.ptype}: {headline}" + (f": {reasons}" if reasons else ""))
 
 
-async def _discard(cluster: Cluster, app: str, change: Change) -> None:
-    """Delete the failed release's pods at once (grace period 0). They never became ready,
-    so they served nothing, and a kubelet can take long to stop a container that never
-    started (an image it cannot pull), which would hold up the rollback."""
-    selector = f"{names.process_selector(app, change.ptype)},{names.VERSION}={change.version}"
-    for pod in await cluster.list("pods", namespace=names.namespace(app), selector=selector):
-        if not states.is_ready(pod):
-            await cluster.delete(
-                "pods", pod["metadata"]["name"], namespace=names.namespace(app), grace_period=0
-            )
-
-
 def _restored(previous: Object) -> Object:
     meta = previous["metadata"]
     spec = {**previous["spec"], "paused": False}
@@ -245,44 +233,64 @@ def _restored(previous: Object) -> Object:
 async def rollback(
     cluster: Cluster, app: str, changes: list[Change], *, limit: float, poll: float
 ) -> None:
-    """Put every changed Deployment back as it was and wait (bounded) until the pods of the
-    failed release are gone. Best effort: a rollback that fails is logged, not raised, so the
+    """Put every changed Deployment back as it was and wait (bounded) until only the pods
+    it had before remain. Best effort: a rollback that fails is logged, not raised, so the
     deploy's own error is what the caller sees."""
     namespace = names.namespace(app)
-    undo: list[Change] = []
+    undo: list[tuple[Change, str]] = []  # the restored state, and the failed version
     for change in changes:
         try:
             if change.previous is None:
                 await cluster.delete("deployments", change.name, namespace=namespace)
-                undo.append(Change(change.ptype, change.name, None, 0, change.version))
+                undo.append((Change(change.ptype, change.name, None, 0, ""), change.version))
                 continue
             previous = change.previous
             await _write(cluster, change.name, namespace, lambda _c, p=previous: _restored(p))
             version = previous["spec"]["template"]["metadata"]["labels"].get(names.VERSION, "")
-            undo.append(Change(change.ptype, change.name, None, _spec_replicas(previous), version))
-            if version != change.version:
-                await _discard(cluster, app, change)
+            restored = Change(change.ptype, change.name, None, _spec_replicas(previous), version)
+            undo.append((restored, change.version if version != change.version else ""))
         except Exception:
             log.exception("rollback of %s failed", change.name)
     deadline = time.monotonic() + limit
     while undo and time.monotonic() < deadline:
-        pods = await cluster.list("pods", namespace=namespace, selector=names.process_selector(app))
-        settled = True
-        for change in undo:
-            mine = [p for p in pods if p["metadata"]["labels"].get(names.TYPE) == change.ptype]
-            if change.replicas == 0:
-                settled &= not mine
-            else:
-                settled &= all(
-                    p["metadata"]["labels"].get(names.VERSION) == change.version
-                    and not p["metadata"].get("deletionTimestamp")
-                    for p in mine
-                )
-        if settled:
+        if all([await _settled(cluster, app, change, failed) for change, failed in undo]):
             return
         await asyncio.sleep(poll)
     if undo:
         log.warning("rollback of %s did not settle within %gs", app, limit)
+
+
+async def _settled(cluster: Cluster, app: str, change: Change, failed: str) -> bool:
+    """Whether the controllers have put ``change`` back: the Deployment's restore observed,
+    the failed release's ReplicaSets at 0 with no pod, and only the restored pods left. The
+    failed release's pods are deleted at once (grace period 0) on the way: they never became
+    ready, so they served nothing, and a kubelet can take long to stop a container that never
+    started (an image it cannot pull)."""
+    namespace = names.namespace(app)
+    deploy = await cluster.get("deployments", change.name, namespace=namespace)
+    if deploy is not None:
+        status = deploy.get("status") or {}
+        if status.get("observedGeneration", 0) < deploy["metadata"].get("generation", 0):
+            return False
+    selector = names.process_selector(app, change.ptype)
+    settled = True
+    if failed:
+        for rs in await cluster.list("replicasets", namespace=namespace, selector=selector):
+            labels = rs["metadata"].get("labels") or {}
+            if labels.get(names.VERSION) == failed and (
+                rs["spec"].get("replicas") or (rs.get("status") or {}).get("replicas")
+            ):
+                settled = False
+    for pod in await cluster.list("pods", namespace=namespace, selector=selector):
+        labels = pod["metadata"]["labels"]
+        if labels.get(names.VERSION) == failed and not states.is_ready(pod):
+            await cluster.delete(
+                "pods", pod["metadata"]["name"], namespace=namespace, grace_period=0
+            )
+        restored = labels.get(names.VERSION) == change.version and change.replicas > 0
+        if not restored or pod["metadata"].get("deletionTimestamp"):
+            settled = False
+    return settled
 
 
 async def tidy(
