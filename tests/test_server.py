@@ -202,3 +202,30 @@ def test_apps_survive_a_restart_and_are_routed_again(server: ServerProcess) -> N
         wait_for(lambda: not marked_pids(marker), within=15)
     finally:
         api.close()
+
+
+def test_an_unreachable_cluster_does_not_stop_the_server(server: ServerProcess) -> None:
+    """On the kubernetes scheduler the server starts no agent or router; when the cluster
+    cannot be reached, calls that need it answer 503 and a restart still comes up."""
+    kubeconfig = server.base / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        f"clusters: [{{name: c, cluster: {{server: 'https://127.0.0.1:{free_port()}'}}}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: c, context: {cluster: c, user: u}}]\n"
+    )
+    server.env.update(DOCKYARD_SCHEDULER="kubernetes", DOCKYARD_KUBECONFIG=str(kubeconfig))
+    server.start()
+    assert server.ours() == {}
+    with httpx.Client(base_url=server.url, timeout=30) as api:
+        user = {"username": "root", "password": "pw-root", "email": "r@example.test"}
+        api.post("/v2/auth/register", json=user).raise_for_status()
+        token = api.post("/v2/auth/login", json=user).json()["token"]
+        r = api.post("/v2/apps", json={"id": "lonely"}, headers={"Authorization": f"token {token}"})
+        assert r.status_code == 503, r.text
+        assert "detail" in r.json()
+    assert server.proc is not None
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.proc.wait(timeout=30) == 0
+    server.start()  # publishing the routes at start fails, and is only logged
+    assert "could not publish the apps' routes" in server.log.read_text()

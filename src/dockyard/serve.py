@@ -173,8 +173,15 @@ def _publish_routes(settings: Settings) -> None:
             await scheduler.aclose()
             await database.close()
 
-    count = asyncio.run(publish())
-    logging.getLogger("dockyard").info("published the routes of %d apps", count)
+    log = logging.getLogger("dockyard")
+    try:
+        count = asyncio.run(publish())
+    except SchedulerUnavailable as exc:
+        # The API still serves (and answers 503 where it needs the scheduler); every route
+        # is published again on the next change to its app, or at the next start.
+        log.warning("could not publish the apps' routes: %s", exc.message)
+        return
+    log.info("published the routes of %d apps", count)
 
 
 def _exit(signum: int, frame: object) -> None:
