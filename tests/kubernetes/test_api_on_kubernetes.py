@@ -21,8 +21,9 @@ from dockyard.api.app import create_app
 from dockyard.core.settings import Settings
 from dockyard.db.session import Database
 from dockyard.models import metadata
-from dockyard.scheduler.kubernetes import KubernetesScheduler
+from dockyard.scheduler.kubernetes import KubernetesScheduler, names
 from dockyard.scheduler.kubernetes.client import ApiCluster, connect
+from tests.routing import pki
 
 pytestmark = pytest.mark.kubernetes
 
@@ -186,6 +187,23 @@ async def test_an_app_through_the_api_on_kubernetes(env: Env, kube_cluster: Any)
     assert {p["state"] for p in pods} == {"up"} and {p["release"] for p in pods} == {"v6"}
     assert {p["name"] for p in pods} == objects["pods"]
 
+    # A custom domain with its certificate: a rule and a TLS Secret on the app's Ingress.
+    await env.call("POST", f"/v2/apps/{APP}/domains/", 201, json={"domain": "shop.example.com"})
+    cert, key = pki.pair("shop.example.com", sans=["shop.example.com"])
+    body = {"name": "shop-cert", "certificate": cert, "key": key}
+    await env.call("POST", "/v2/certs/", 201, json=body)
+    await env.call("POST", "/v2/certs/shop-cert/domain/", 201, json={"domain": "shop.example.com"})
+    objects = await env.objects()
+    tls_secret = names.tls_secret(APP, "shop-cert")
+    assert objects["secrets"] == env_secrets(2, 3, 4, 5, 6) | {tls_secret}
+    ingress = await env.cluster.get("ingresses", APP, namespace=APP)
+    assert ingress is not None
+    assert [r["host"] for r in ingress["spec"]["rules"]] == [
+        f"{APP}.example.test",
+        "shop.example.com",
+    ]
+    assert ingress["spec"]["tls"] == [{"hosts": ["shop.example.com"], "secretName": tls_secret}]
+
     # Roll back to v5 (no healthcheck): v7.
     r = await env.call("POST", f"/v2/apps/{APP}/releases/rollback/", 201, json={})
     assert r.json() == {"version": 7}
@@ -197,7 +215,8 @@ async def test_an_app_through_the_api_on_kubernetes(env: Env, kube_cluster: Any)
         assert "readinessProbe" not in deploy["spec"]["template"]["spec"]["containers"][0]
     pods = (await env.call("GET", f"/v2/apps/{APP}/pods/", 200)).json()["results"]
     assert {p["release"] for p in pods} == {"v7"} and len(pods) == 5
-    assert objects["secrets"] == env_secrets(3, 4, 5, 6, 7)  # v2 pruned: out of history
+    # v2 pruned: out of history; the certificate's Secret stays with its domain.
+    assert objects["secrets"] == env_secrets(3, 4, 5, 6, 7) | {tls_secret}
     assert objects["services"] == {f"{APP}-web"}
 
     # Destroy: the namespace and everything in it go.
