@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dockyard.core.settings import unreachable_by_others
 from tests.releases.helpers import marked_pids
 from tests.router.app import write_router_app
 
@@ -229,3 +230,25 @@ def test_an_unreachable_cluster_does_not_stop_the_server(server: ServerProcess) 
     assert server.proc.wait(timeout=30) == 0
     server.start()  # publishing the routes at start fails, and is only logged
     assert "could not publish the apps' routes" in server.log.read_text()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="app processes change user only under root")
+def test_an_unreachable_data_dir_is_refused_with_a_reason(tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKYARD_")}
+    env.update(DOCKYARD_DATA_DIR=str(private / "data"), DOCKYARD_APP_USER="nobody")
+    done = subprocess.run(
+        [sys.executable, "-m", "dockyard", "server", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert f"App processes run as nobody, who cannot reach {private}/data/builds" in done.stderr
+    # The first closed directory on the way: ours, or pytest's own (also 0700) above it.
+    first = unreachable_by_others(private / "data" / "builds")
+    assert first is not None and first in (private, *private.parents)
+    assert f"{first} is not traversable by other users (mode 700)" in done.stderr
+    assert "Traceback" not in done.stderr

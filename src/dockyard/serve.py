@@ -18,7 +18,7 @@ import typer
 import uvicorn
 
 from dockyard.api.runtime import agent_root, make_scheduler
-from dockyard.core.settings import Settings
+from dockyard.core.settings import Settings, unreachable_by_others
 from dockyard.db.migrate import upgrade
 from dockyard.db.session import Database
 from dockyard.router.server import PORTS_FILE
@@ -65,6 +65,7 @@ def server(
     # this handler turns that into an exit that runs the ``finally`` below, which stops the
     # agent and the router.
     signal.signal(signal.SIGTERM, _exit)
+    _check_app_access(settings)
     _migrate(settings)
     agent = _start_agent(settings)
     router = None
@@ -182,6 +183,23 @@ def _publish_routes(settings: Settings) -> None:
         log.warning("could not publish the apps' routes: %s", exc.message)
         return
     log.info("published the routes of %d apps", count)
+
+
+def _check_app_access(settings: Settings) -> None:
+    """As root, app processes run as ``DOCKYARD_APP_USER``: they must be able to reach their
+    build copies. Say so plainly rather than fail every deploy with a permission error."""
+    if settings.scheduler != "local" or os.geteuid() != 0 or not settings.app_user:
+        return
+    builds = settings.data_dir / "builds"
+    closed = unreachable_by_others(builds)
+    if closed is not None:
+        raise SystemExit(
+            f"App processes run as {settings.app_user}, who cannot reach {builds}: "
+            f"{closed} is not traversable by other users (mode "
+            f"{closed.stat().st_mode & 0o777:o}). Set DOCKYARD_DATA_DIR to a directory "
+            "they can reach (the default for root is /var/lib/dockyard), or "
+            "chmod o+x the directories on the way."
+        )
 
 
 def _exit(signum: int, frame: object) -> None:

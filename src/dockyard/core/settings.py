@@ -23,11 +23,32 @@ class RegistrationMode(StrEnum):
     admin_only = "admin_only"
 
 
+def default_data_dir() -> Path:
+    """``~/.local/share/dockyard``; ``/var/lib/dockyard`` for root, whose home is private
+    (0700 on Debian): app processes, which run as an unprivileged user when the controller is
+    root, could not reach their build copies inside it."""
+    if os.geteuid() == 0:
+        return Path("/var/lib/dockyard")
+    return Path(os.path.expanduser("~/.local/share/dockyard"))
+
+
+def unreachable_by_others(path: Path) -> Path | None:
+    """The first directory on the way to ``path`` that users other than its owner cannot
+    traverse (no ``o+x``), if any."""
+    for directory in [*reversed(path.parents), path]:
+        try:
+            if not directory.stat().st_mode & 0o001:
+                return directory
+        except OSError:
+            return directory
+    return None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOCKYARD_", extra="ignore")
 
     data_dir: Path = Field(
-        default_factory=lambda: Path(os.path.expanduser("~/.local/share/dockyard")),
+        default_factory=lambda: default_data_dir(),
         description="Where the database, builds and logs live.",
     )
     database_url: str = Field(
@@ -117,7 +138,10 @@ class Settings(BaseSettings):
         unprivileged user when the controller is root, must reach their build copies under
         ``builds/`` but can list nothing and read neither the database nor the agent's
         state, which are created 0600/0700 under a 077 umask."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        missing = [p for p in (self.data_dir, *self.data_dir.parents) if not p.exists()]
+        for directory in reversed(missing):  # parents we make are plain 0755 directories
+            directory.mkdir(exist_ok=True)
+            os.chmod(directory, 0o755)
         os.chmod(self.data_dir, 0o711)
         builds = self.data_dir / "builds"
         builds.mkdir(exist_ok=True)
