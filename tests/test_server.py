@@ -252,3 +252,65 @@ def test_an_unreachable_data_dir_is_refused_with_a_reason(tmp_path: Path) -> Non
     assert first is not None and first in (private, *private.parents)
     assert f"{first} is not traversable by other users (mode 700)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def established_inodes(port: int) -> set[str]:
+    """Inodes of the server-side sockets of established connections to ``port``."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        if local_port == port and fields[3] == "01":
+            inodes.add(fields[9])
+    return inodes
+
+
+def socket_inodes(pid: int) -> set[str]:
+    found = set()
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:["):
+                    found.add(target[8:-1])
+    return found
+
+
+def test_workers_share_the_connections(server: ServerProcess) -> None:
+    server.start(workers=2)
+    assert server.proc is not None
+    workers = [
+        pid
+        for pid, cmd in processes_naming("spawn_main").items()
+        if Path(f"/proc/{pid}/stat").read_text().split()[3] == str(server.proc.pid)
+    ]
+    assert len(workers) == 2
+    clients = [httpx.Client(base_url=server.url) for _ in range(16)]
+    try:
+        for c in clients:  # one kept-alive connection each
+            assert c.get("/healthz").status_code == 200
+        connections = established_inodes(server.port)
+        per_worker = [len(socket_inodes(pid) & connections) for pid in workers]
+        assert sum(per_worker) == 16
+        assert min(per_worker) >= 3, per_worker  # hashed by the kernel, not first-come
+    finally:
+        for c in clients:
+            c.close()
+
+
+def test_a_taken_api_port_is_a_clear_error(server: ServerProcess) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server.port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "dockyard", "server", "--port", str(server.port)],
+            env=server.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"The API cannot listen on 127.0.0.1:{server.port}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert server.ours() == {}  # the agent and router it had started are stopped

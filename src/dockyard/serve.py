@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import signal
@@ -15,7 +14,6 @@ import time
 from pathlib import Path
 
 import typer
-import uvicorn
 
 from dockyard.api.runtime import agent_root, make_scheduler
 from dockyard.core.settings import Settings, unreachable_by_others
@@ -27,10 +25,11 @@ from dockyard.scheduler.base import SchedulerUnavailable
 from dockyard.scheduler.local.agent import PID_FILE as AGENT_PID
 from dockyard.scheduler.local.client import LocalScheduler
 from dockyard.scheduler.local.pods import pid_in
+from dockyard.workers import Listen, die_with_parent
+from dockyard.workers import serve as serve_workers
 
 AGENT_MODULE = "dockyard.scheduler.local.agent"
 ROUTER_MODULE = "dockyard.router"
-PR_SET_PDEATHSIG = 1
 
 
 def _settings() -> Settings:
@@ -206,16 +205,11 @@ def _exit(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGTERM when the server dies, even of SIGKILL, so no
-    agent or router outlives it (app processes do, by design: the next agent adopts them)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
+    """A child that dies with the server, even if the server is killed outright, so no agent
+    or router outlives it (app processes do, by design: the next agent adopts them)."""
     return subprocess.Popen(
-        [sys.executable, "-m", *args], stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
+        [sys.executable, "-m", *args], stdin=subprocess.DEVNULL, preexec_fn=die_with_parent
     )
 
 
@@ -261,17 +255,8 @@ def _stop_child(pid: int | None) -> None:
 
 
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int | None) -> None:
-    uvicorn.run(
-        "dockyard.api.app:app_factory",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        log_level=settings.log_level,
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=10,
-    )
+    listen = Listen(host or settings.host, port or settings.port, settings.log_level)
+    serve_workers(listen, workers or settings.workers)
 
 
 def register(app: typer.Typer) -> None:

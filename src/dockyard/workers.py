@@ -1,0 +1,148 @@
+"""The API's worker processes: each listens on its own socket of one ``SO_REUSEPORT`` group,
+so the kernel spreads connections over them evenly, and each runs one uvicorn server.
+
+uvicorn's own ``--workers`` shares a single listening socket, and a worker that wakes first
+accepts whole bursts of connections: with keep-alive clients one worker can end up serving
+all of them while the others idle. A socket per worker lets the kernel hash each new
+connection to a worker instead. This module is the small supervisor that makes that work:
+it checks the port once, starts the workers, restarts one that dies (giving up if workers
+keep dying at start), and stops them all on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import signal
+import socket
+import time
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+import uvicorn
+
+log = logging.getLogger("dockyard")
+APP = "dockyard.api.app:app_factory"
+BACKLOG = 2048
+QUICK_DEATH = 5.0  # a worker that dies sooner than this after starting failed to start
+MAX_QUICK_DEATHS = 3
+STOP_TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class Listen:
+    host: str
+    port: int
+    log_level: str
+
+    def socket(self, *, shared: bool = True) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    def config(self) -> uvicorn.Config:
+        return uvicorn.Config(
+            APP,
+            factory=True,
+            log_level=self.log_level,
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=10,
+        )
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Get SIGTERM when the parent process dies, even of SIGKILL (Linux ``prctl``)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _worker(listen: Listen) -> None:
+    die_with_parent()
+    sock = listen.socket()
+    sock.listen(BACKLOG)
+    uvicorn.Server(listen.config()).run(sockets=[sock])
+
+
+def serve(listen: Listen, workers: int) -> None:
+    """Serve until SIGTERM or SIGINT. One worker runs in this process; several are children."""
+    try:
+        # Not shared: this fails if anyone listens there, another dockyard server included.
+        probe = listen.socket(shared=False)
+    except OSError as exc:
+        raise SystemExit(
+            f"The API cannot listen on {listen.host}:{listen.port}: {exc.strerror or exc}"
+        ) from None
+    probe.close()
+    if workers == 1:
+        _worker(listen)
+        return
+    Supervisor(listen, workers).run()
+
+
+class Supervisor:
+    def __init__(self, listen: Listen, workers: int) -> None:
+        self.listen = listen
+        self.count = workers
+        self.context = multiprocessing.get_context("spawn")
+        self.workers: dict[int, tuple[BaseProcess, float]] = {}
+        self.stopping = False
+        self.quick_deaths = 0
+
+    def _start(self, slot: int) -> None:
+        process = self.context.Process(target=_worker, args=(self.listen,), name=f"api-{slot}")
+        process.start()
+        self.workers[slot] = (process, time.monotonic())
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def run(self) -> None:
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            for slot in range(self.count):
+                self._start(slot)
+            while not self.stopping:
+                time.sleep(0.2)
+                self._replace_dead()
+        finally:
+            self._terminate()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _replace_dead(self) -> None:
+        for slot, (process, started) in list(self.workers.items()):
+            if process.is_alive() or self.stopping:
+                continue
+            quick = time.monotonic() - started < QUICK_DEATH
+            self.quick_deaths = self.quick_deaths + 1 if quick else 0
+            if self.quick_deaths >= MAX_QUICK_DEATHS:
+                raise SystemExit("API workers keep exiting at start; see their messages above.")
+            log.warning("API worker %s exited with %s; starting another", slot, process.exitcode)
+            self._start(slot)
+
+    def _terminate(self) -> None:
+        for process, _ in self.workers.values():
+            if process.is_alive() and process.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.terminate()
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for process, _ in self.workers.values():
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
