@@ -60,9 +60,12 @@ def controller_rbac(kube_cluster: KubeTestCluster, dockyard_namespace: str) -> I
 
 
 def can_i(cluster: KubeTestCluster, verb: str, resource: str, namespace: str | None) -> bool:
+    """``resource`` is ``kind``, ``kind/subresource`` or ``kind:name`` (one object)."""
+    resource, _, name = resource.partition(":")
     # "pods/log" would read as the pod named "log": subresources go in their own flag.
     resource, _, subresource = resource.partition("/")
-    args = ["auth", "can-i", verb, resource, f"--as={SA}"]
+    target = f"{resource}/{name}" if name else resource
+    args = ["auth", "can-i", verb, target, f"--as={SA}"]
     args += [f"--subresource={subresource}"] if subresource else []
     args += [f"--namespace={namespace}"] if namespace else []
     result = cluster.kubectl(*args, check=False)
@@ -75,21 +78,40 @@ ALLOWED = [
     ("create", "namespaces", None),
     ("delete", "namespaces", None),
     ("create", "deployments.apps", "some-app"),
+    ("update", "deployments.apps", "some-app"),
     ("patch", "deployments.apps", "some-app"),
-    ("patch", "replicasets.apps", "some-app"),
+    # The scheduler makes each template's ReplicaSet itself (digits-only pod names).
+    ("create", "replicasets.apps", "some-app"),
+    ("delete", "replicasets.apps", "some-app"),
+    ("list", "replicasets.apps", "some-app"),
     ("create", "pods", "some-app"),
     ("delete", "pods", "some-app"),
     ("get", "pods/log", "some-app"),
-    ("patch", "deployments.apps/scale", "some-app"),
     ("create", "secrets", "some-app"),
     ("get", "secrets", "some-app"),
+    ("delete", "secrets", "some-app"),
+    # The event log: any name may be created, only its own read and written.
+    ("create", "configmaps", "some-app"),
+    ("get", "configmaps:dockyard-events", "some-app"),
+    ("update", "configmaps:dockyard-events", "some-app"),
     ("create", "services", "some-app"),
     ("create", "ingresses.networking.k8s.io", "some-app"),
     ("create", "horizontalpodautoscalers.autoscaling", "some-app"),
     ("list", "events", "some-app"),
 ]
 DENIED = [
-    ("list", "secrets", "kube-system"),  # read its own Secrets by name only
+    # Secrets are deleted by name only: list or watch would read every Secret of the cluster.
+    ("list", "secrets", "kube-system"),
+    ("list", "secrets", "some-app"),
+    ("watch", "secrets", "some-app"),
+    ("list", "secrets", None),
+    # ConfigMaps other than its own are neither read nor changed.
+    ("get", "configmaps:kube-root-ca.crt", "some-app"),
+    ("get", "configmaps", "kube-system"),
+    ("list", "configmaps", "some-app"),
+    ("update", "configmaps:other", "some-app"),
+    ("patch", "configmaps:dockyard-events", "some-app"),
+    ("delete", "configmaps:dockyard-events", "some-app"),
     ("create", "pods/exec", "some-app"),
     ("create", "pods/portforward", "some-app"),
     ("create", "pods/eviction", "some-app"),
@@ -97,8 +119,9 @@ DENIED = [
     ("create", "clusterrolebindings.rbac.authorization.k8s.io", None),
     ("create", "rolebindings.rbac.authorization.k8s.io", "some-app"),
     ("create", "serviceaccounts", "some-app"),
-    ("delete", "replicasets.apps", "some-app"),
-    ("create", "configmaps", "some-app"),
+    ("create", "serviceaccounts/token", "some-app"),
+    ("update", "namespaces", None),
+    ("watch", "pods", "some-app"),
 ]
 
 

@@ -21,8 +21,14 @@ Objects in the namespace ``<app>``:
 - ``Service <app>-web`` (port 80 to the web pods' ``PORT``) while the release has a web type.
 - ``Ingress <app>``, ``Secret <app>-tls-<cert>`` and ``Service <app>-maintenance`` from
   ``route()`` (mapping in ``routes``); ``HorizontalPodAutoscaler <app>-<type>`` from
-  ``autoscale()``; ``ConfigMap dockyard-events`` (the controller's events, see ``eventlog``);
-  one-off ``Pod <app>-run-<digits>-<5 chars>`` while a command runs.
+  ``autoscale()``; ``ConfigMap dockyard-events`` (the controller's events, and its notes such
+  as how far env Secrets are pruned, see ``eventlog``); one-off
+  ``Pod <app>-run-<digits>-<5 chars>`` while a command runs.
+
+The scheduler never lists or watches Secrets (the controller's ClusterRole, which holds in
+every namespace, has no such right: deploy/kubernetes/rbac.yaml): it deletes its own by name,
+env Secrets by release number (``rollout.prune_env_secrets``) and TLS Secrets as the Ingress
+names them (``routes``).
 """
 
 from dockyard.scheduler.kubernetes.scheduler import KubernetesScheduler, from_settings

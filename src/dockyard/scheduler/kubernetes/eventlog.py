@@ -8,6 +8,11 @@ namespace (``destroy`` removes both), is read with one GET, and is appended to w
 optimistic-concurrency PUT (retried on 409). It keeps the last :data:`MAX_EVENTS` events and
 stays well under the 1 MiB object limit (:data:`MAX_BYTES`).
 
+The ConfigMap also carries the scheduler's notes about the app, as annotations: small facts
+that must live exactly as long as the app's namespace, such as the release up to which old
+env Secrets have been pruned (:data:`names.ENV_PRUNED`, see ``rollout.tidy``). Appending
+keeps them.
+
 Lines look like the local backend's: ``2026-01-01T00:00:00Z <app>[<source>]: <message>``; the
 pods' lines use ``<type>.<n>`` as their source, ``n`` counting the type's pods from 1 in the
 order they started.
@@ -15,6 +20,7 @@ order they started.
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, datetime
 
@@ -70,10 +76,47 @@ async def append(cluster: Cluster, app: str, source: str, message: str) -> None:
                 await cluster.create("configmaps", body, namespace=namespace)
             else:
                 body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+                notes = current["metadata"].get("annotations")
+                if notes:
+                    body["metadata"]["annotations"] = notes
                 await cluster.replace("configmaps", body, namespace=namespace)
             return
         except ConflictError:
             continue  # another writer got there first: read again
+    raise ConflictError(409, "Conflict", "the event log kept changing under us")
+
+
+async def read_note(cluster: Cluster, app: str, key: str) -> str | None:
+    """A note (annotation) on the app's ConfigMap; None when it or the note is missing."""
+    current = await cluster.get(
+        "configmaps", names.EVENTS_CONFIGMAP, namespace=names.namespace(app)
+    )
+    notes = (current or {}).get("metadata", {}).get("annotations") or {}
+    value = notes.get(key)
+    return None if value is None else str(value)
+
+
+async def write_note(cluster: Cluster, app: str, key: str, value: str) -> None:
+    """Set a note on the app's ConfigMap (made, with no events, when missing). The namespace
+    must exist. A PUT like ``append``, so it needs no ``patch`` right."""
+    namespace = names.namespace(app)
+    for _ in range(10):
+        current = await cluster.get("configmaps", names.EVENTS_CONFIGMAP, namespace=namespace)
+        try:
+            if current is None:
+                body = manifests.events_configmap(app, [])
+                body["metadata"]["annotations"] = {key: value}
+                await cluster.create("configmaps", body, namespace=namespace)
+            else:
+                body = copy.deepcopy(current)
+                body["metadata"]["annotations"] = {
+                    **(current["metadata"].get("annotations") or {}),
+                    key: value,
+                }
+                await cluster.replace("configmaps", body, namespace=namespace)
+            return
+        except ConflictError:
+            continue
     raise ConflictError(409, "Conflict", "the event log kept changing under us")
 
 

@@ -25,6 +25,8 @@ TEMPLATE_HASH = "dockyard.io/template-hash"
 POD_TEMPLATE_HASH = "pod-template-hash"
 SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 EVENTS_CONFIGMAP = "dockyard-events"
+# A note on that ConfigMap: the env Secrets of releases up to this number have been pruned.
+ENV_PRUNED = "dockyard.io/env-secrets-pruned-through"
 
 
 def namespace(app: str) -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dockyard.scheduler.base import DeployError, ReleaseSpec
-from dockyard.scheduler.kubernetes import manifests, names, states
+from dockyard.scheduler.kubernetes import eventlog, manifests, names, states
 from dockyard.scheduler.kubernetes.cluster import Cluster, ConflictError, Object
 from dockyard.scheduler.kubernetes.cluster import apply as apply_object
 
@@ -308,17 +308,37 @@ async def tidy(
         await apply_object(cluster, "services", service, namespace=namespace)
     else:
         await cluster.delete("services", names.web_service(app), namespace=namespace)
-    keep = {release.label}
+    keep = {release.version}
     for deploy in await cluster.list("deployments", namespace=namespace):
-        keep.add(deploy["spec"]["template"]["metadata"]["labels"].get(names.VERSION, ""))
-    for secret in await cluster.list(
-        "secrets", namespace=namespace, selector=f"{names.COMPONENT}=env"
-    ):
-        labels = secret["metadata"].get("labels") or {}
-        version = labels.get(names.VERSION, "")
-        old = (
-            version[1:].isdigit()
-            and int(version[1:]) <= release.version - manifests.REVISION_HISTORY
-        )
-        if version not in keep and old:
-            await cluster.delete("secrets", secret["metadata"]["name"], namespace=namespace)
+        version = deploy["spec"]["template"]["metadata"]["labels"].get(names.VERSION, "")
+        if version[1:].isdigit():
+            keep.add(int(version[1:]))
+    await prune_env_secrets(cluster, release, keep)
+
+
+async def prune_env_secrets(cluster: Cluster, release: ReleaseSpec, keep: set[int]) -> None:
+    """Delete the env Secrets of the releases more than ``REVISION_HISTORY`` versions old
+    (out of the rollout history, so no rollback needs them) but those in ``keep``.
+
+    Secrets are never listed (the controller has no ``list`` on Secrets, which would let it
+    read every Secret of the cluster): their names follow from the release numbers,
+    ``<app>-v<N>-env``. The number up to which they are gone is noted on the app's ConfigMap
+    (``eventlog``), so each number is tried once over the app's life, and the Secret of a
+    release whose deploy failed (left behind, as no tidy ran) is still deleted in its turn.
+    Without the note (a new app, or one deployed before there was one) the first prune tries
+    every number from 1."""
+    app, namespace = release.app, names.namespace(release.app)
+    limit = release.version - manifests.REVISION_HISTORY
+    if limit < 1:
+        return
+    note = await eventlog.read_note(cluster, app, names.ENV_PRUNED)
+    done = int(note) if note and note.isdigit() else 0
+    if limit <= done:
+        return
+    for number in range(done + 1, limit + 1):
+        if number not in keep:
+            await cluster.delete("secrets", names.env_secret(app, number), namespace=namespace)
+    kept = [n for n in keep if done < n <= limit]
+    through = min(kept) - 1 if kept else limit
+    if through > done:
+        await eventlog.write_note(cluster, app, names.ENV_PRUNED, str(through))
