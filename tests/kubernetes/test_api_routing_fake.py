@@ -19,7 +19,7 @@ from dockyard.api.app import create_app
 from dockyard.core.settings import Settings
 from dockyard.db.session import Database
 from dockyard.models import metadata
-from dockyard.scheduler.kubernetes import KubernetesScheduler
+from dockyard.scheduler.kubernetes import KubernetesScheduler, names
 from dockyard.scheduler.kubernetes.fake import FakeCluster
 from tests.routing import pki
 
@@ -127,7 +127,8 @@ async def test_routing_and_settings_become_ingress_secrets_and_hpas(api: Api) ->
     # Not routable: no Ingress and no TLS Secret; routable again brings both back.
     await api.call("POST", f"/v2/apps/{APP}/settings/", 201, json={"routable": False})
     assert await api.ingress() is None
-    assert await api.names("secrets", "component=tls") == set()
+    assert await api.names("secrets", f"{names.COMPONENT}=tls") == set()
+    assert await api.names("secrets", f"{names.COMPONENT}=env")  # the config is still there
     await api.call("POST", f"/v2/apps/{APP}/settings/", 201, json={"routable": True})
     assert await api.ingress() is not None
 
