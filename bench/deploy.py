@@ -1,7 +1,9 @@
 """Release engine benchmark on the local scheduler: median and p95 over N runs of
 
-- deploy: ``POST builds`` until every pod is up, for an app with web=1 and worker=1
-  (web has a tcpSocket readiness probe; worker is ready after the settle time);
+- deploy: ``POST builds`` until every pod is up, for an app with web=1 and worker=1 (web
+  has a tcpSocket readiness probe; worker is ready after the settle time); measured for the
+  app's first build (which starts web=1, then a scale adds the worker) and for a build of
+  an app already at web=1 worker=1 (both roll together);
 - scale web 1 -> 10 until all are up;
 - ``run echo hi``;
 - ``logs?log_lines=100`` on a 100 MB log.
@@ -80,7 +82,7 @@ def main() -> None:
     try:
         server.wait()
         with server.login() as c:
-            deploy, scale, run, logs = [], [], [], []
+            deploy, redeploy, scale, run, logs = [], [], [], [], []
             for i in range(args.runs):
                 app = f"bench-{i}"
                 ok(c.post("/v2/apps", json={"id": app}))
@@ -92,6 +94,12 @@ def main() -> None:
                 ok(c.post(f"/v2/apps/{app}/scale", json={"worker": 1}))
                 wait_up(c, app, 2)
                 deploy.append(time.perf_counter() - t0)
+
+                # The same app (web=1, worker=1) deployed again: both types roll at once.
+                t0 = time.perf_counter()
+                ok(c.post(f"/v2/apps/{app}/builds", json={"image": str(src)}))
+                wait_up(c, app, 2)
+                redeploy.append(time.perf_counter() - t0)
 
                 t0 = time.perf_counter()
                 r = c.post(f"/v2/apps/{app}/scale", json={"web": 10})
@@ -118,7 +126,8 @@ def main() -> None:
                 logs.append(time.perf_counter() - t0)
 
             print(f"dockyard deploy benchmark: {os.cpu_count()} CPUs, {args.runs} runs each")
-            stats("deploy web=1 worker=1 until all up", deploy)
+            stats("first deploy, then scale worker=1, all up", deploy)
+            stats("deploy to web=1 worker=1, all up", redeploy)
             stats("scale web 1 -> 10 until all up", scale)
             stats("run 'echo hi'", run)
             stats(f"logs?log_lines=100 on a {size_mb:.0f} MB log", logs)

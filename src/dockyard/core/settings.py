@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         description="User app processes run as when the controller runs as root.",
     )
     settle_time: float = Field(
-        default=0.5,
+        default=0.3,
         gt=0,
         le=60,
         description="Seconds a pod without a readiness probe must stay alive to count as ready.",

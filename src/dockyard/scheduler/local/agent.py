@@ -57,7 +57,7 @@ _FAILED = (PodState.crashed, PodState.error, PodState.down)
 # new requests first.
 PID_FILE = "agent.pid"
 ROUTE_POLL = 0.2
-ROUTE_DRAIN = 0.3
+ROUTE_DRAIN = 0.2
 
 
 class Agent:

@@ -29,7 +29,7 @@ from dockyard.scheduler.local.pods import PodConfig, PodDir, PodRuntime, pod_pro
 from dockyard.scheduler.local.probes import Target, Tracker, check
 from dockyard.scheduler.local.wire import probe_from_dict
 
-STARTUP_PROBE_INTERVAL = 0.25
+STARTUP_PROBE_INTERVAL = 0.1
 
 _READ_CHUNK = 64 * 1024
 
