@@ -136,6 +136,8 @@ def start_server(port: int, data_dir: Path, log_path: Path) -> subprocess.Popen[
         # No build source is acceptable, so the fuzzer can never build an app: no host
         # directory gets copied and no app process (or one-off ``run`` command) ever starts.
         DOCKYARD_LOCAL_SOURCE_ROOTS="",
+        # Its data dir is a private temporary directory; no app process runs anyway.
+        DOCKYARD_APP_USER="",
         # The edge router on free ports: nothing is fuzzed through it, but it must start.
         DOCKYARD_ROUTER_HTTP_PORT=str(free_port()),
         DOCKYARD_ROUTER_HTTPS_PORT=str(free_port()),
