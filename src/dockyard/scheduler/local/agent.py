@@ -24,7 +24,6 @@ import pwd
 import signal
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from dockyard.scheduler.base import (
@@ -45,18 +44,16 @@ from dockyard.scheduler.local.names import run_name
 from dockyard.scheduler.local.node import Node, NodeOptions
 from dockyard.scheduler.local.pods import PodConfig, PodDir, read_json, write_json
 from dockyard.scheduler.local.protocol import MESSAGE_LIMIT, SOCKET_NAME, handle
-from dockyard.scheduler.local.routes import RouteStore, snapshot
+from dockyard.scheduler.local.routes import RouteFeed, RouteStore
 from dockyard.scheduler.local.runner import DEFAULT_OUTPUT_LIMIT, run_command
 from dockyard.scheduler.local.tasks import TaskSet
 
 log = logging.getLogger("dockyard.scheduler")
 Live = list[tuple[PodDir, PodConfig]]
 _FAILED = (PodState.crashed, PodState.error, PodState.down)
-# How often a route watcher looks for pods that became ready or unready, and how long a web
-# pod stays out of the route table before it is sent SIGTERM, so the router stops sending it
-# new requests first.
 PID_FILE = "agent.pid"
-ROUTE_POLL = 0.2
+# How long a web pod stays out of the route table before it is sent SIGTERM, so the router
+# stops sending it new requests first.
 ROUTE_DRAIN = 0.2
 
 
@@ -90,10 +87,7 @@ class Agent:
         self.locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._server: asyncio.AbstractServer | None = None
         self._lock_fd: int | None = None
-        self.route_store = RouteStore(self.root / "routes")
-        self.routes: dict[str, RouteSpec] = {}
-        self._routes_changed = asyncio.Event()
-        self._watchers: set[asyncio.Task[object]] = set()
+        self.feed = RouteFeed(RouteStore(self.root / "routes"), self._ready_ports)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -112,7 +106,7 @@ class Agent:
         self._lock_fd = fd
         write_json(self.root / PID_FILE, {"pid": os.getpid()})
         self.socket_path.unlink(missing_ok=True)
-        self.routes = self.route_store.load()
+        self.feed.load()
         await self.adopt()
         self._server = await asyncio.start_unix_server(
             functools.partial(handle, self), path=str(self.socket_path), limit=MESSAGE_LIMIT
@@ -127,9 +121,7 @@ class Agent:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
-        for watcher in list(self._watchers):
-            watcher.cancel()
-        await asyncio.gather(*self._watchers, return_exceptions=True)
+        await self.feed.close()
         await self.tasks.close()
         self.socket_path.unlink(missing_ok=True)
         if self._lock_fd is not None:
@@ -264,10 +256,10 @@ class Agent:
 
     async def _stop(self, pods: list[PodDir]) -> None:
         web = [p for p in pods if (c := self.node.config(p)) is not None and c.port]
-        if web and self._watchers:
+        if web and self.feed.watched:
             for pod in web:
                 pod.mark_stopping()
-            self._notify_routes()
+            self.feed.notify()
             await asyncio.sleep(ROUTE_DRAIN)
         await asyncio.gather(*(self.node.stop(p) for p in pods))
 
@@ -285,9 +277,7 @@ class Agent:
                 (self.node.pods_dir / app).rmdir()
             self._record_path(app).unlink(missing_ok=True)
             await asyncio.to_thread(self.node.logs.delete, app)
-            if self.routes.pop(app, None) is not None:
-                self.route_store.remove(app)
-                self._notify_routes()
+            self.feed.remove(app)
 
     async def run(self, spec: RunSpec) -> RunResult:
         return await run_command(
@@ -307,43 +297,16 @@ class Agent:
     # -- routes -------------------------------------------------------------------------------
 
     async def route(self, spec: RouteSpec) -> None:
-        await asyncio.to_thread(self.route_store.put, spec)
-        self.routes[spec.app] = spec
-        self._notify_routes()
+        await self.feed.put(spec)
 
-    def _notify_routes(self) -> None:
-        self._routes_changed.set()
-        self._routes_changed = asyncio.Event()
-
-    def route_table(self) -> dict[str, object]:
-        backends: dict[str, list[int]] = {}
-        for app in self.routes:
-            for pod, config in self.node.live(app):
-                if config.port is None:
-                    continue
+    def _ready_ports(self, app: str) -> list[int]:
+        ports = []
+        for pod, config in self.node.live(app):
+            if config.port is not None:
                 status = self.node.status(pod)
                 if status is not None and status.state == PodState.up:
-                    backends.setdefault(app, []).append(config.port)
-        return snapshot(self.routes, backends)
-
-    async def watch_routes(self, send: Callable[[object], Awaitable[None]]) -> None:
-        """Send the route table now and again whenever it changes, until cancelled or the
-        watcher goes away (``send`` raises)."""
-        task = asyncio.current_task()
-        assert task is not None
-        self._watchers.add(task)
-        try:
-            last: object = None
-            while True:
-                changed = self._routes_changed
-                table = self.route_table()
-                if table != last:
-                    await send(table)
-                    last = table
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), ROUTE_POLL)
-        finally:
-            self._watchers.discard(task)
+                    ports.append(config.port)
+        return ports
 
     def _demote(self) -> None:
         uid, gid = self.node.options.uid, self.node.options.gid

@@ -95,7 +95,7 @@ async def _watch(agent: Agent, reader: asyncio.StreamReader, writer: asyncio.Str
         writer.write(json.dumps({"ok": True, "result": table}).encode() + b"\n")
         await writer.drain()
 
-    watch = asyncio.ensure_future(agent.watch_routes(send))
+    watch = asyncio.ensure_future(agent.feed.watch(send))
     hangup = asyncio.ensure_future(reader.read())  # EOF when the watcher closes
     try:
         await asyncio.wait((watch, hangup), return_when=asyncio.FIRST_COMPLETED)

@@ -10,8 +10,10 @@ receives the whole table again whenever it changes.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +57,69 @@ def snapshot(routes: Mapping[str, RouteSpec], backends: Mapping[str, list[int]])
             for app, spec in sorted(routes.items())
         }
     }
+
+
+# How often a watcher looks for pods that became ready or unready (route changes themselves
+# wake it at once).
+POLL = 0.2
+
+
+class RouteFeed:
+    """The agent's published routes and their watchers. ``backends`` gives the ready web
+    ports of each app (the agent's view of its pods); every change to a spec, and every
+    change of those ports, reaches each watcher as a new table."""
+
+    def __init__(self, store: RouteStore, backends: Callable[[str], list[int]]) -> None:
+        self.store = store
+        self.backends = backends
+        self.routes: dict[str, RouteSpec] = {}
+        self._changed = asyncio.Event()
+        self._watchers: set[asyncio.Task[Any]] = set()
+
+    @property
+    def watched(self) -> bool:
+        return bool(self._watchers)
+
+    def load(self) -> None:
+        self.routes = self.store.load()
+
+    async def put(self, spec: RouteSpec) -> None:
+        await asyncio.to_thread(self.store.put, spec)
+        self.routes[spec.app] = spec
+        self.notify()
+
+    def remove(self, app: str) -> None:
+        if self.routes.pop(app, None) is not None:
+            self.store.remove(app)
+            self.notify()
+
+    def notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def table(self) -> dict[str, Any]:
+        return snapshot(self.routes, {app: self.backends(app) for app in self.routes})
+
+    async def watch(self, send: Callable[[object], Awaitable[None]]) -> None:
+        """Send the table now and again whenever it changes, until cancelled or the watcher
+        goes away (``send`` raises)."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._watchers.add(task)
+        try:
+            last: object = None
+            while True:
+                changed = self._changed
+                table = self.table()
+                if table != last:
+                    await send(table)
+                    last = table
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), POLL)
+        finally:
+            self._watchers.discard(task)
+
+    async def close(self) -> None:
+        for watcher in list(self._watchers):
+            watcher.cancel()
+        await asyncio.gather(*self._watchers, return_exceptions=True)
