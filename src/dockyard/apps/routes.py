@@ -27,7 +27,7 @@ async def list_apps(
         session=session, user=actor, limit=page.limit, offset=page.offset
     )
     domain = settings.app_domain
-    return JSON(paginated(request, page, count, [app_out(a, o, domain) for a, o in rows]))
+    return JSON(paginated(request, page, count, [app_out(row, row.owner, domain) for row in rows]))
 
 
 @router.post(

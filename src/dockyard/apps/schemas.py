@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dockyard.apps.models import App
 from dockyard.core.timefmt import iso
 
 
@@ -34,7 +34,23 @@ class PermsOut(BaseModel):
     users: list[str]
 
 
-def app_out(app: App, owner: str, domain: str) -> dict[str, Any]:
+class AppFields(Protocol):
+    """What an app's representation is made of: an ``App`` row, or the plain columns the
+    app list selects (loading ORM objects there cost more than the rest of the request)."""
+
+    @property
+    def uuid(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def structure(self) -> dict[str, Any]: ...
+    @property
+    def created(self) -> datetime: ...
+    @property
+    def updated(self) -> datetime: ...
+
+
+def app_out(app: AppFields, owner: str, domain: str) -> dict[str, Any]:
     return {
         "uuid": app.uuid,
         "id": app.id,
