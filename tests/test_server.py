@@ -131,7 +131,12 @@ def test_sigterm_stops_the_server_its_agent_and_its_router(server: ServerProcess
     server.proc.send_signal(signal.SIGTERM)
     assert server.proc.wait(timeout=30) == 0
     wait_for(lambda: not server.ours(), within=15)
-    assert "Traceback" not in server.log.read_text()
+    log = server.log.read_text()
+    assert "Traceback" not in log
+    # The log says where the API, the router and the agent are, and what enforces limits.
+    assert f"API serving on http://127.0.0.1:{server.port} with 1 worker\n" in log
+    assert f"router serving http on 127.0.0.1:{server.router}" in log
+    assert "pod limits via " in log
 
 
 def test_a_killed_server_takes_its_agent_and_router_along(server: ServerProcess) -> None:

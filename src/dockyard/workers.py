@@ -88,6 +88,9 @@ def serve(listen: Listen, workers: int) -> None:
             f"The API cannot listen on {listen.host}:{listen.port}: {exc.strerror or exc}"
         ) from None
     probe.close()
+    host = f"[{listen.host}]" if ":" in listen.host else listen.host
+    plural = "s" if workers != 1 else ""
+    log.info("API serving on http://%s:%s with %s worker%s", host, listen.port, workers, plural)
     if workers == 1:
         _worker(listen)
         return

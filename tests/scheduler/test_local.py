@@ -319,6 +319,32 @@ async def test_limits_fall_back_to_rlimits(root: Path, build_dir: Path, app_name
         await shutdown(agent)
 
 
+def test_limits_probe_names_the_mechanism_and_leaves_no_cgroup() -> None:
+    from dockyard.scheduler.local import limits as pod_limits
+
+    assert pod_limits.probe(use_cgroups=False) == (
+        "rlimits (cgroups are off): memory as RLIMIT_DATA, cpu not enforced"
+    )
+    found = pod_limits.probe()
+    if _cgroups_writable():
+        assert found.startswith("cgroup v") and found.endswith("memory and cpu enforced")
+        assert not list(Path("/sys/fs/cgroup").rglob(f"dockyard/_probe-{os.getpid()}"))
+    else:
+        assert found.startswith("rlimits (no writable cgroup hierarchy)")
+
+
+async def test_agent_logs_how_limits_are_enforced(
+    root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    agent = make_agent(root, options=NodeOptions(settle=0.3, use_cgroups=False))
+    with caplog.at_level("INFO", logger="dockyard.scheduler"):
+        await agent.start()
+    try:
+        assert "pod limits via rlimits (cgroups are off)" in caplog.text
+    finally:
+        await shutdown(agent)
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 async def test_apps_run_as_an_unprivileged_user(root: Path, build_dir: Path, app_name: str) -> None:
     agent = make_agent(root, app_user="nobody")

@@ -39,7 +39,7 @@ from dockyard.scheduler.base import (
     SchedulerError,
     check_structure,
 )
-from dockyard.scheduler.local import wire
+from dockyard.scheduler.local import limits, wire
 from dockyard.scheduler.local.names import run_name
 from dockyard.scheduler.local.node import Node, NodeOptions
 from dockyard.scheduler.local.pods import PodConfig, PodDir, read_json, write_json
@@ -114,6 +114,7 @@ class Agent:
         os.chmod(self.socket_path, 0o600)
         self.tasks.spawn(self._monitor(), "monitor")
         log.info("scheduler agent serving on %s", self.socket_path)
+        log.info("pod limits via %s", limits.probe(use_cgroups=self.node.options.use_cgroups))
 
     async def close(self) -> None:
         """Stop serving; app processes keep running for the next agent to adopt."""

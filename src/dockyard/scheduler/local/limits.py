@@ -115,6 +115,17 @@ def prepare(name: str, *, memory: int | None, cpu: int | None, use_cgroups: bool
     return applied
 
 
+def probe(*, use_cgroups: bool = True) -> str:
+    """What will enforce pod limits on this host, found by making (and removing) a trial
+    pod cgroup the way ``prepare`` does; for the agent's start-up log line."""
+    applied = prepare(f"_probe-{os.getpid()}", memory=None, cpu=None, use_cgroups=use_cgroups)
+    release(applied)
+    if applied.mode == "rlimit":
+        why = "cgroups are off" if not use_cgroups else "no writable cgroup hierarchy"
+        return f"rlimits ({why}): memory as RLIMIT_DATA, cpu not enforced"
+    return f"{applied.mode}: memory and cpu enforced"
+
+
 def enter(applied: Applied) -> None:
     """In the child, before exec: join the cgroups and set rlimits."""
     pid = str(os.getpid())
