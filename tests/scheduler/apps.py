@@ -1,8 +1,8 @@
 """Small real apps for scheduler tests, written into a build directory.
 
 ``web.py`` serves HTTP on ``$PORT`` (127.0.0.1 only): ``/`` answers its release and env as
-JSON, ``/health`` answers 200 until ``/sick`` was requested, then 500. ``worker.py`` prints a
-numbered line every 0.2 s. Both exit at once on SIGTERM (Python's default).
+JSON, ``/health`` answers 200 until ``/sick`` was requested, then 500 until ``/well``.
+``worker.py`` prints a numbered line every 0.2 s. Both exit at once on SIGTERM (Python's default).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ state = {"healthy": True}
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
-        if self.path == "/sick":
-            state["healthy"] = False
+        if self.path in ("/sick", "/well"):
+            state["healthy"] = self.path == "/well"
         code = 500 if self.path == "/health" and not state["healthy"] else 200
         body = json.dumps({"release": os.environ.get("WORKFLOW_RELEASE"),
                            "pid": os.getpid(), "env": dict(os.environ)}).encode()

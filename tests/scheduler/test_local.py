@@ -135,6 +135,40 @@ async def test_liveness_probe_restarts_a_pod_that_stops_answering(
     assert "web.1 liveness probe failed, restarting" in agent.node.logs.tail(app_name, 100)
 
 
+async def test_readiness_keeps_being_probed_and_takes_a_pod_out_of_rotation(
+    agent: Agent, build_dir: Path, app_name: str
+) -> None:
+    probe = {"httpGet": {"path": "/health", "port": 80}, "periodSeconds": 1, "failureThreshold": 1}
+    spec = release(
+        app_name, build_dir, {"web": WEB_COMMAND}, healthcheck={"web": {"readinessProbe": probe}}
+    )
+    await agent.deploy(DeploySpec(spec, {"web": 2}))
+    pods = await agent.pods(app_name)
+    ports = sorted(p.port for p in pods if p.port is not None)
+    assert len(ports) == 2 and sorted(agent._ready_ports(app_name)) == ports
+    sick, well = ports
+
+    def ready_ports() -> list[int]:
+        return sorted(agent._ready_ports(app_name))
+
+    async def only_well_ready() -> bool:
+        return ready_ports() == [well]
+
+    async def both_ready() -> bool:
+        return ready_ports() == ports
+
+    async with httpx.AsyncClient(trust_env=False) as client:
+        await client.get(f"http://127.0.0.1:{sick}/sick")
+        assert await eventually(only_well_ready)
+        # Out of rotation and shown as starting, not restarted: the process keeps running.
+        states = {p.port: (p.state, p.restarts) for p in await agent.pods(app_name)}
+        assert states == {sick: (PodState.starting, 0), well: (PodState.up, 0)}
+        assert "readiness probe failed, out of rotation" in agent.node.logs.tail(app_name, 100)
+        await client.get(f"http://127.0.0.1:{sick}/well")
+        assert await eventually(both_ready)
+    assert "readiness probe passes again" in agent.node.logs.tail(app_name, 100)
+
+
 async def test_readiness_is_probed_often_until_first_ready(
     agent: Agent, build_dir: Path, app_name: str
 ) -> None:

@@ -204,9 +204,17 @@ class Shim:
         )
 
     async def _health(self) -> None:
-        """Mark the pod ready, then return only when liveness fails."""
+        """Mark the pod ready, keep probing its readiness, and return only when liveness
+        fails."""
         await self._until_ready()
         self.set(PodState.up, "", ready=True)
+        readiness = asyncio.create_task(self._watch_readiness(), name="readiness")
+        try:
+            await self._until_liveness_fails()
+        finally:
+            readiness.cancel()
+
+    async def _until_liveness_fails(self) -> None:
         if self.liveness is None:
             await asyncio.Event().wait()
             return
@@ -217,6 +225,28 @@ class Shim:
             if tracker.record(await check(probe, self._target())) is False:
                 return
             await asyncio.sleep(probe.period)
+
+    async def _watch_readiness(self) -> None:
+        """As in Kubernetes, readiness is probed for the pod's whole life: after
+        ``failureThreshold`` failures the pod leaves the router's rotation and shows as
+        ``starting`` (Running but not ready, as the kubernetes scheduler maps it) while the
+        process keeps running; after ``successThreshold`` successes it is ``up`` again."""
+        probe = self.readiness
+        if probe is None:
+            return
+        tracker = Tracker(probe)
+        ready = True
+        while True:
+            await asyncio.sleep(probe.period)
+            result = tracker.record(await check(probe, self._target()))
+            if result is False and ready:
+                ready = False
+                self.event("readiness probe failed, out of rotation until it passes")
+                self.set(PodState.starting, "readiness probe failing", ready=False)
+            elif result is True and not ready:
+                ready = True
+                self.event("readiness probe passes again, back in rotation")
+                self.set(PodState.up, "", ready=True)
 
     async def _until_ready(self) -> None:
         probe = self.readiness
