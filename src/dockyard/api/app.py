@@ -3,6 +3,7 @@ and the error mapping. The database is opened in the lifespan (or passed in by t
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,6 +58,10 @@ def create_app(
             app.state.locks = AppLocks(app.state.db, settings.data_dir / "locks")
         if scheduler is None:
             app.state.scheduler = make_scheduler(settings)
+        if owned:
+            # A served worker: move everything loaded so far (modules, routes, schemas) out of
+            # the collector's reach, so full collections scan only what requests allocate.
+            gc.freeze()
         try:
             yield
         finally:
