@@ -115,14 +115,19 @@ async def test_killed_process_is_restarted(agent: Agent, build_dir: Path, app_na
     assert (await agent.pods(app_name))[0].name == pod.name
 
 
+async def deploy_web_probed_on_health(
+    agent: Agent, build_dir: Path, app_name: str, kind: str, *, web: int
+) -> None:
+    """Deploy web pods whose ``kind`` probe checks ``/health`` every second, failing at once."""
+    probe = {"httpGet": {"path": "/health", "port": 80}, "periodSeconds": 1, "failureThreshold": 1}
+    spec = release(app_name, build_dir, {"web": WEB_COMMAND}, healthcheck={"web": {kind: probe}})
+    await agent.deploy(DeploySpec(spec, {"web": web}))
+
+
 async def test_liveness_probe_restarts_a_pod_that_stops_answering(
     agent: Agent, build_dir: Path, app_name: str
 ) -> None:
-    probe = {"httpGet": {"path": "/health", "port": 80}, "periodSeconds": 1, "failureThreshold": 1}
-    spec = release(
-        app_name, build_dir, {"web": WEB_COMMAND}, healthcheck={"web": {"livenessProbe": probe}}
-    )
-    await agent.deploy(DeploySpec(spec, {"web": 1}))
+    await deploy_web_probed_on_health(agent, build_dir, app_name, "livenessProbe", web=1)
     (pod,) = await agent.pods(app_name)
     async with httpx.AsyncClient(trust_env=False) as client:
         assert (await client.get(f"http://127.0.0.1:{pod.port}/sick")).status_code == 200
@@ -138,11 +143,7 @@ async def test_liveness_probe_restarts_a_pod_that_stops_answering(
 async def test_readiness_keeps_being_probed_and_takes_a_pod_out_of_rotation(
     agent: Agent, build_dir: Path, app_name: str
 ) -> None:
-    probe = {"httpGet": {"path": "/health", "port": 80}, "periodSeconds": 1, "failureThreshold": 1}
-    spec = release(
-        app_name, build_dir, {"web": WEB_COMMAND}, healthcheck={"web": {"readinessProbe": probe}}
-    )
-    await agent.deploy(DeploySpec(spec, {"web": 2}))
+    await deploy_web_probed_on_health(agent, build_dir, app_name, "readinessProbe", web=2)
     pods = await agent.pods(app_name)
     ports = sorted(p.port for p in pods if p.port is not None)
     assert len(ports) == 2 and sorted(agent._ready_ports(app_name)) == ports

@@ -235,16 +235,13 @@ class Shim:
         if probe is None:
             return
         tracker = Tracker(probe)
-        ready = True
         while True:
             await asyncio.sleep(probe.period)
             result = tracker.record(await check(probe, self._target()))
-            if result is False and ready:
-                ready = False
+            if result is False and self.runtime.ready:
                 self.event("readiness probe failed, out of rotation until it passes")
                 self.set(PodState.starting, "readiness probe failing", ready=False)
-            elif result is True and not ready:
-                ready = True
+            elif result is True and not self.runtime.ready:
                 self.event("readiness probe passes again, back in rotation")
                 self.set(PodState.up, "", ready=True)
 
