@@ -6,8 +6,9 @@ import re
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from dockyard.accounts.models import User
 from dockyard.apps import service
 from dockyard.apps.models import Collaborator
 from dockyard.db.session import Database
@@ -411,3 +412,39 @@ async def test_destroy_removes_releases_and_collaborators(
     assert releases["count"] == 1
     assert releases["results"][0]["version"] == 1
     assert releases["results"][0]["summary"] == "alice created initial release"
+
+
+async def test_inactive_user_token_is_refused_on_every_path(
+    client: httpx.AsyncClient, user: Account, database: Database
+) -> None:
+    await create_app_for(client, user, "inactive-app")
+    async with database.session() as session:
+        await session.execute(
+            update(User).where(User.username == user.username).values(is_active=False)
+        )
+        await session.commit()
+    # The list and detail authenticate through the reader, the rest through a session.
+    for path in ("/v2/apps", "/v2/apps/inactive-app", "/v2/auth/whoami", "/v2/keys"):
+        r = await client.get(path, headers=user.headers)
+        assert r.status_code == 401, path
+        assert r.json() == {"detail": "Invalid token."}, path
+
+
+async def test_collaborator_reads_detail_and_list_count_past_the_end(
+    client: httpx.AsyncClient, user: Account, accounts: Accounts
+) -> None:
+    bob = await accounts.make("bob")
+    created = await create_app_for(client, bob, "bob-shares")
+    await create_app_for(client, bob, "bob-keeps")
+    r = await client.post(
+        "/v2/apps/bob-shares/perms", json={"username": "alice"}, headers=bob.headers
+    )
+    assert r.status_code == 201
+    r = await client.get("/v2/apps/bob-shares", headers=user.headers)
+    assert r.status_code == 200
+    assert r.json() == created
+    assert (await client.get("/v2/apps/bob-keeps", headers=user.headers)).status_code == 403
+    for offset in ("1", "99999999999999999999999"):
+        r = await client.get(f"/v2/apps?offset={offset}", headers=user.headers)
+        assert r.status_code == 200, offset
+        assert r.json()["count"] == 1 and r.json()["results"] == [], offset

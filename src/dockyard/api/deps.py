@@ -1,4 +1,5 @@
-"""Request dependencies: the database session, settings, and the authenticated user."""
+"""Request dependencies: the database session, settings, and the authenticated user (an ORM
+``User``, or for read-only routes an ``Actor`` read without a session)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.accounts.models import User
-from dockyard.accounts.service import authenticate
+from dockyard.accounts.service import Actor, authenticate, authenticate_actor
 from dockyard.core.errors import Unauthenticated
 from dockyard.core.settings import Settings
 from dockyard.db.locks import AppLocks
@@ -66,7 +67,16 @@ async def optional_user(request: Request, session: SessionDep) -> User | None:
     return await authenticate(session=session, token=token)
 
 
+async def current_actor(request: Request) -> Actor:
+    """The authenticated user for read-only routes: no ORM session is opened."""
+    token = token_from(request)
+    if token is None:
+        raise Unauthenticated(NO_CREDENTIALS)
+    return await authenticate_actor(reader=get_database(request).reader, token=token)
+
+
 UserDep = Annotated[User, Depends(current_user)]
+ActorDep = Annotated[Actor, Depends(current_actor)]
 OptionalUserDep = Annotated[User | None, Depends(optional_user)]
 
 

@@ -9,7 +9,15 @@ from starlette.responses import Response
 
 from dockyard.accounts.schemas import UsernameIn
 from dockyard.api.body import body, takes
-from dockyard.api.deps import LocksDep, SchedulerDep, SessionDep, SettingsDep, UserDep
+from dockyard.api.deps import (
+    ActorDep,
+    LocksDep,
+    SchedulerDep,
+    SessionDep,
+    SettingsDep,
+    UserDep,
+    get_database,
+)
 from dockyard.api.errors import errors
 from dockyard.api.pagination import PageDep, paginated
 from dockyard.api.responses import JSON, no_content
@@ -21,10 +29,10 @@ router = APIRouter(tags=["apps"])
 
 @router.get("/apps", responses={200: {"model": list[AppOut]}, **errors(401)})
 async def list_apps(
-    request: Request, session: SessionDep, settings: SettingsDep, actor: UserDep, page: PageDep
+    request: Request, settings: SettingsDep, actor: ActorDep, page: PageDep
 ) -> Response:
     count, rows = await service.list_apps(
-        session=session, user=actor, limit=page.limit, offset=page.offset
+        reader=get_database(request).reader, actor=actor, limit=page.limit, offset=page.offset
     )
     domain = settings.app_domain
     return JSON(paginated(request, page, count, [app_out(row, row.owner, domain) for row in rows]))
@@ -56,10 +64,10 @@ async def create_app(
 
 @router.get("/apps/{app_id}", responses={200: {"model": AppOut}, **errors(401, 403, 404)})
 async def app_detail(
-    session: SessionDep, settings: SettingsDep, actor: UserDep, app_id: str
+    request: Request, settings: SettingsDep, actor: ActorDep, app_id: str
 ) -> Response:
-    access = await service.load_app(session=session, user=actor, app_id=app_id)
-    return JSON(app_out(access.app, access.owner, settings.app_domain))
+    app = await service.read_app(reader=get_database(request).reader, actor=actor, app_id=app_id)
+    return JSON(app_out(app, app.owner, settings.app_domain))
 
 
 @router.post(

@@ -12,24 +12,26 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import Exists, bindparam, delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.accounts.models import User
-from dockyard.accounts.service import get_user
+from dockyard.accounts.service import Actor, get_user
 from dockyard.apps.access import Action, require
 from dockyard.apps.models import App, Collaborator
 from dockyard.apps.naming import generate_name, generate_with_suffix
 from dockyard.core.errors import Invalid, NotFound
 from dockyard.core.names import check_app_id
 from dockyard.db.locks import AppLocks
-from dockyard.db.paging import page_rows
+from dockyard.db.paging import PagedSelect, read_page
+from dockyard.db.reader import Reader
 from dockyard.releases.service import create_initial_release
 from dockyard.routing.publish import publish
 from dockyard.scheduler.base import Scheduler
 
 APP_TAKEN = "Application with this id already exists."
+NO_APP = "No App matches the given query."
 NAME_ATTEMPTS = 20
 
 
@@ -52,16 +54,25 @@ class AppAccess:
         )
 
 
-def _visible_to(user: User):  # type: ignore[no-untyped-def]
-    shared = exists().where(Collaborator.app_uuid == App.uuid, Collaborator.user_id == user.id)
-    return or_(App.owner_id == user.id, shared)
+def _collaborating(user_id: Any) -> Exists:
+    """Whether the user (an id, or a bind parameter) collaborates on the ``App`` in scope."""
+    return exists().where(Collaborator.app_uuid == App.uuid, Collaborator.user_id == user_id)
 
 
-# The list reads plain columns, not App objects: building ORM objects for a page of apps
-# cost more CPU than everything else in the request (measured in bench/api.py).
-_LISTED = select(
-    App.uuid, App.id, App.structure, App.created, App.updated, User.username.label("owner")
-).join(User, User.id == App.owner_id)
+# The list and detail read plain columns through the driver-level reader, not App objects
+# through a session: on these, the busiest reads, the ORM cost more CPU than everything
+# else in the request (measured with bench/api.py and a profiler).
+_COLUMNS = (App.uuid, App.id, App.structure, App.created, App.updated, User.username)
+_LISTED = select(*_COLUMNS).join(User, User.id == App.owner_id).order_by(App.id)
+_ALL_APPS = PagedSelect.of(_LISTED)
+_VISIBLE_APPS = PagedSelect.of(
+    _LISTED.where(or_(App.owner_id == bindparam("user_id"), _collaborating(bindparam("user_id"))))
+)
+_DETAIL = (
+    select(*_COLUMNS, App.owner_id, _collaborating(bindparam("user_id")).correlate(App))
+    .join(User, User.id == App.owner_id)
+    .where(App.id == bindparam("app_id"))
+)
 
 
 class ListedApp(NamedTuple):
@@ -74,31 +85,40 @@ class ListedApp(NamedTuple):
 
 
 async def list_apps(
-    *, session: AsyncSession, user: User, limit: int, offset: int
+    *, reader: Reader, actor: Actor, limit: int, offset: int
 ) -> tuple[int, list[ListedApp]]:
     """Superusers see every app; others the apps they own plus those shared with them."""
-    stmt = _LISTED if user.is_superuser else _LISTED.where(_visible_to(user))
-    count, rows = await page_rows(session, stmt.order_by(App.id), limit=limit, offset=offset)
+    query = _ALL_APPS if actor.is_superuser else _VISIBLE_APPS
+    count, rows = await read_page(reader, query, {"user_id": actor.id}, limit=limit, offset=offset)
     return count, [ListedApp(*row) for row in rows]
+
+
+async def read_app(*, reader: Reader, actor: Actor, app_id: str) -> ListedApp:
+    """An app the actor may use (``load_app`` for read-only routes, without a session)."""
+    row = await reader.first(_DETAIL, {"user_id": actor.id, "app_id": app_id})
+    if row is None:
+        raise NotFound(NO_APP)
+    require(
+        action=Action.use,
+        is_owner=row[6] == actor.id,
+        is_collaborator=bool(row[7]),
+        is_superuser=actor.is_superuser,
+    )
+    return ListedApp(*row[:6])
 
 
 async def load_app(
     *, session: AsyncSession, user: User, app_id: str, action: Action = Action.use
 ) -> AppAccess:
-    collaborating = (
-        exists()
-        .where(Collaborator.app_uuid == App.uuid, Collaborator.user_id == user.id)
-        .correlate(App)
-    )
     row = (
         await session.execute(
-            select(App, User.username, collaborating.label("collab"))
+            select(App, User.username, _collaborating(user.id).correlate(App).label("collab"))
             .join(User, User.id == App.owner_id)
             .where(App.id == app_id)
         )
     ).first()
     if row is None:
-        raise NotFound("No App matches the given query.")
+        raise NotFound(NO_APP)
     app, owner, collab = row
     access = AppAccess(
         app=app,

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from dockyard.db.reader import Reader
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -44,12 +46,14 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 
 class Database:
-    """Owns one engine and its session factory for the life of a process."""
+    """Owns one engine, its session factory and the hot-path reader for the life of a
+    process."""
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.reader = Reader(self.engine)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -61,4 +65,5 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        self.reader.close()
         await self.engine.dispose()

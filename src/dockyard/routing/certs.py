@@ -13,9 +13,8 @@ import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -96,9 +95,7 @@ async def list_certs(
         .where(*_visible(user))
         .order_by(Certificate.name)
     )
-    # page_rows is typed for one-entity selects (Select[Any]) under SQLAlchemy 2.1's variadic
-    # generics; the two-column select is fine at runtime.
-    count, rows = await page_rows(session, cast("Select[Any]", stmt), limit=limit, offset=offset)
+    count, rows = await page_rows(session, stmt, limit=limit, offset=offset)
     domains = await _domains_of(session, [c.id for c, _ in rows])
     return count, [CertView(c, owner, domains[c.id]) for c, owner in rows]
 
