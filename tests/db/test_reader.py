@@ -4,6 +4,8 @@ hands its connection back to the pool even when a query fails."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime
 
 import pytest
@@ -76,3 +78,17 @@ async def test_connection_goes_back_to_the_pool_after_a_failed_query(
     await _seed(clean_db, "after-failure")
     assert await clean_db.reader.first(ONE, {"app_id": "after-failure"}) is not None
     assert clean_db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_overflow_connections_close_cleanly(
+    clean_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """More reads at once than the pool keeps: the extra connections are closed on return,
+    which on PostgreSQL is I/O that must run inside SQLAlchemy's greenlet bridge."""
+    await _seed(clean_db, "busy-app")
+    caplog.set_level(logging.ERROR, logger="sqlalchemy")
+    reads = [clean_db.reader.first(ONE, {"app_id": "busy-app"}) for _ in range(12)]
+    rows = await asyncio.gather(*reads)
+    assert all(row is not None and row[1] == "busy-app" for row in rows)
+    assert clean_db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
