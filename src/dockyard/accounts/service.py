@@ -120,10 +120,8 @@ class Actor(NamedTuple):
     is_superuser: bool
 
 
-_ACTOR_BY_TOKEN = (
-    select(User.id, User.username, User.is_superuser, User.is_active)
-    .join(Token, Token.user_id == User.id)
-    .where(Token.key_hash == bindparam("h"))
+_ACTOR_BY_TOKEN = _BY_TOKEN.with_only_columns(
+    User.id, User.username, User.is_superuser, User.is_active
 )
 
 

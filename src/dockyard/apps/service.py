@@ -62,17 +62,17 @@ def _collaborating(user_id: Any) -> Exists:
 # The list and detail read plain columns through the driver-level reader, not App objects
 # through a session: on these, the busiest reads, the ORM cost more CPU than everything
 # else in the request (measured with bench/api.py and a profiler).
-_COLUMNS = (App.uuid, App.id, App.structure, App.created, App.updated, User.username)
-_LISTED = select(*_COLUMNS).join(User, User.id == App.owner_id).order_by(App.id)
+_SHOWN = select(App.uuid, App.id, App.structure, App.created, App.updated, User.username).join(
+    User, User.id == App.owner_id
+)
+_LISTED = _SHOWN.order_by(App.id)
 _ALL_APPS = PagedSelect.of(_LISTED)
 _VISIBLE_APPS = PagedSelect.of(
     _LISTED.where(or_(App.owner_id == bindparam("user_id"), _collaborating(bindparam("user_id"))))
 )
-_DETAIL = (
-    select(*_COLUMNS, App.owner_id, _collaborating(bindparam("user_id")).correlate(App))
-    .join(User, User.id == App.owner_id)
-    .where(App.id == bindparam("app_id"))
-)
+_DETAIL = _SHOWN.add_columns(
+    App.owner_id, _collaborating(bindparam("user_id")).correlate(App)
+).where(App.id == bindparam("app_id"))
 
 
 class ListedApp(NamedTuple):

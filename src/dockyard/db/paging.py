@@ -25,25 +25,24 @@ def _count_of(stmt: AnySelect) -> AnySelect:
     return select(func.count()).select_from(stmt.subquery())
 
 
-def _split(result: Sequence[Sequence[Any]]) -> tuple[int, list[Any]]:
-    """The total (last column of any row) and the rows without it; a one-column select
-    gives its values rather than one-tuples."""
+def _split(result: Sequence[Sequence[Any]]) -> tuple[int, list[Row]]:
+    """The total (last column of any row) and the rows without it."""
     if not result:
         return 0, []
-    width = len(result[0]) - 1
-    rows = [row[0] if width == 1 else tuple(row[:width]) for row in result]
-    return int(result[0][-1]), rows
+    return int(result[0][-1]), [tuple(row[:-1]) for row in result]
 
 
 async def page_rows(
     session: AsyncSession, stmt: AnySelect, *, limit: int, offset: int
 ) -> tuple[int, list[Any]]:
-    """Rows of ``stmt`` (without the count column) for one page, and the total count."""
+    """Rows of ``stmt`` (without the count column) for one page, and the total count; a
+    one-column select (often one ORM entity) gives its values rather than one-tuples."""
     result = (await session.execute(_counted(stmt).limit(limit).offset(offset))).all()
     if not result and offset > 0:
         # Past the end: the window saw no rows, so ask for the count alone.
         return await session.scalar(_count_of(stmt)) or 0, []
-    return _split(result)
+    total, rows = _split(result)
+    return total, [row[0] for row in rows] if rows and len(rows[0]) == 1 else rows
 
 
 @dataclass(frozen=True)
@@ -66,5 +65,4 @@ async def read_page(
     if not result and offset > 0:
         counted = await reader.first(query.count, params)
         return int(counted[0]) if counted else 0, []
-    total, rows = _split(result)
-    return total, [row if isinstance(row, tuple) else (row,) for row in rows]
+    return _split(result)

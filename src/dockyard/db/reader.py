@@ -26,9 +26,10 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Boolean, DateTime, Select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
+
+from dockyard.db.sqlite import set_pragmas
 
 Row = tuple[Any, ...]
 # Any select, whatever its columns (Select is variadic in SQLAlchemy 2.1).
@@ -51,7 +52,7 @@ class _Prepared:
     sql: str
     compiled: Any  # a SQLCompiler: builds each call's parameters, defaults included
     order: tuple[str, ...]  # bind names in positional order
-    converters: tuple[Convert, ...]
+    converters: tuple[Convert, ...] | None  # per column (SQLite); None: rows as they come
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
         values = self.compiled.construct_params(params)
@@ -59,7 +60,7 @@ class _Prepared:
 
     def convert(self, rows: list[Any]) -> list[Row]:
         converters = self.converters
-        if not any(converters):
+        if converters is None:
             return [tuple(row) for row in rows]
         return [
             tuple(
@@ -85,25 +86,23 @@ class Reader:
         prepared = self._prepared.get(stmt)
         if prepared is None:
             compiled = stmt.compile(dialect=self.dialect)
-            types = [column.type for column in stmt.selected_columns]
-            converters = tuple(_sqlite_converter(t) for t in types) if self.is_sqlite else ()
+            converters = tuple(_sqlite_converter(c.type) for c in stmt.selected_columns)
             prepared = _Prepared(
                 sql=compiled.string,
                 compiled=compiled,
                 order=tuple(compiled.positiontup or ()),
-                converters=converters or tuple(None for _ in types),
+                converters=converters if self.is_sqlite and any(converters) else None,
             )
             self._prepared[stmt] = prepared
         return prepared
 
     def _sqlite_connection(self) -> sqlite3.Connection:
         if self._sqlite is None:
-            path = make_url(str(self.engine.url)).database or ""
+            path = self.engine.url.database or ""
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout=10000")
-            # WAL is what lets this connection read without waiting for writers; the engine
-            # sets it too, but this may be the first connection a process opens.
-            conn.execute("PRAGMA journal_mode=WAL")
+            # The engine's pragmas (WAL above all, which lets this connection read without
+            # waiting for writers): this may be the first connection a process opens.
+            set_pragmas(conn)
             conn.execute("PRAGMA query_only=ON")
             self._sqlite = conn
         return self._sqlite

@@ -1,14 +1,12 @@
 """Engine and session factory for SQLite (aiosqlite) and PostgreSQL (asyncpg).
 
-SQLite gets WAL mode, a busy timeout and foreign keys on every connection so several API
-worker processes can share one file safely.
+Every SQLite connection gets the pragmas of ``db/sqlite.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -20,25 +18,17 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from dockyard.db.reader import Reader
+from dockyard.db.sqlite import set_pragmas
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", set_pragmas)
         return engine
     return create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
