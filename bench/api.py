@@ -18,6 +18,7 @@ import os
 import secrets
 import socket
 import time
+from pathlib import Path
 
 from common import DockyardServer, children, ensure_wrk, rss_mb, run_wrk
 
@@ -63,6 +64,26 @@ def seed(server: DockyardServer, apps: int) -> tuple[str, str]:
     return token, "bench-app-07"
 
 
+ROLES = (
+    (b"dockyard.workers", "api worker"),
+    (b"dockyard.scheduler.local.agent", "agent"),
+    (b"dockyard.router", "router"),
+)
+
+
+def process_rss(server_pid: int) -> str:
+    """The RSS of the server process and each of its children, named by role."""
+    shown = [f"server {rss_mb(server_pid):.0f}"]
+    for pid in sorted(children(server_pid)):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        role = next((name for needle, name in ROLES if needle in cmdline), "other")
+        shown.append(f"{role} {rss_mb(pid):.0f}")
+    return ", ".join(shown)
+
+
 def bench_one(label: str, database_url: str | None, wrk: str, duration: int, apps: int) -> None:
     server = DockyardServer(env={"DOCKYARD_DATABASE_URL": database_url} if database_url else {})
     try:
@@ -70,9 +91,7 @@ def bench_one(label: str, database_url: str | None, wrk: str, duration: int, app
         token, app_id = seed(server, apps)
         auth = {"Authorization": f"token {token}"}
         time.sleep(1)
-        pids = [server.proc.pid, *children(server.proc.pid)]
-        idle = ", ".join(f"{rss_mb(p):.0f}" for p in pids)
-        print(f"\n== {label}: server processes idle RSS (MB): {idle}")
+        print(f"\n== {label}: server processes idle RSS (MB): {process_rss(server.proc.pid)}")
         # warm-up so every worker has its connections open
         run_wrk(wrk, f"{server.url}/v2/apps", 16, 2, auth)
         print(f"{'request':<28}{'conc':>5}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
@@ -86,9 +105,7 @@ def bench_one(label: str, database_url: str | None, wrk: str, duration: int, app
                     f"{name:<28}{conc:>5}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
                     f"{int(r['non2xx']):>9}"
                 )
-        pids = [server.proc.pid, *children(server.proc.pid)]
-        after = ", ".join(f"{rss_mb(p):.0f}" for p in pids)
-        print(f"RSS after load (MB): {after}")
+        print(f"RSS after load (MB): {process_rss(server.proc.pid)}")
     finally:
         server.stop()
 

@@ -259,6 +259,62 @@ def test_an_unreachable_data_dir_is_refused_with_a_reason(tmp_path: Path) -> Non
     assert "Traceback" not in done.stderr
 
 
+def test_an_unusable_database_is_a_clear_error(server: ServerProcess) -> None:
+    closed = free_port()
+    server.env["DOCKYARD_DATABASE_URL"] = (
+        f"postgresql+asyncpg://dockyard:hunter2@127.0.0.1:{closed}/dockyard"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "dockyard", "server", "--port", str(server.port)],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert (
+        f"The database at postgresql+asyncpg://dockyard:***@127.0.0.1:{closed}/dockyard "
+        "cannot be used (DOCKYARD_DATABASE_URL): " in done.stderr
+    )
+    assert "hunter2" not in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr
+    wait_for(lambda: not server.ours(), within=15)  # the agent and router it started are gone
+
+
+def worker_pids(server: ServerProcess) -> list[int]:
+    assert server.proc is not None
+    return [
+        pid
+        for pid in processes_naming("dockyard.workers")
+        if Path(f"/proc/{pid}/stat").read_text().split()[3] == str(server.proc.pid)
+    ]
+
+
+def maps_cryptography(pid: int) -> bool:
+    return "/cryptography/" in Path(f"/proc/{pid}/maps").read_text()
+
+
+def test_workers_load_cryptography_with_the_first_key(server: ServerProcess) -> None:
+    """About 10 MB of each worker's memory is cryptography's native library: it loads when
+    a key or certificate is first parsed, not at start. The supervisor never loads it."""
+    server.start(workers=1)
+    assert server.proc is not None
+    [worker] = worker_pids(server)
+    assert not maps_cryptography(worker)
+    with httpx.Client(base_url=server.url, timeout=30) as api:
+        user = {"username": "root", "password": "pw-root", "email": "r@example.test"}
+        api.post("/v2/auth/register", json=user).raise_for_status()
+        api.headers["Authorization"] = (
+            f"token {api.post('/v2/auth/login', json=user).json()['token']}"
+        )
+        assert api.get("/v2/keys").status_code == 200
+        assert not maps_cryptography(worker)
+        key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPPDLZ4FL72BWNPtr0vH3RDXIBlMnAuJMxxAwh7vJ5/L"
+        assert api.post("/v2/keys", json={"id": "laptop", "public": key}).status_code == 201
+    assert maps_cryptography(worker)
+    assert not maps_cryptography(server.proc.pid)
+
+
 def tcp_inodes(port: int, state: str) -> set[str]:
     """Inodes of the sockets on local ``port`` in a TCP state of /proc/net/tcp
     (``01`` established, ``0A`` listening)."""
@@ -284,18 +340,11 @@ def socket_inodes(pid: int) -> set[str]:
 
 def test_workers_share_the_connections(server: ServerProcess) -> None:
     server.start(workers=2)
-    assert server.proc is not None
-    workers = [
-        pid
-        for pid, cmd in processes_naming("spawn_main").items()
-        if Path(f"/proc/{pid}/stat").read_text().split()[3] == str(server.proc.pid)
-    ]
+    workers = worker_pids(server)
     assert len(workers) == 2
     # /healthz answering proves one worker listens; the kernel hashes only over the sockets
     # already in the group, so wait until each worker has its own.
-    wait_for(
-        lambda: all(socket_inodes(pid) & tcp_inodes(server.port, "0A") for pid in workers)
-    )
+    wait_for(lambda: all(socket_inodes(pid) & tcp_inodes(server.port, "0A") for pid in workers))
     count = 32
     clients = [httpx.Client(base_url=server.url) for _ in range(count)]
     try:

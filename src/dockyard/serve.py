@@ -1,5 +1,11 @@
 """Server-side commands of ``dockyard``: ``server`` and ``migrate``. Kept apart from
-``dockyard.cli``, which only ever talks HTTP."""
+``dockyard.cli``, which only ever talks HTTP.
+
+The ``server`` process lives as long as the server: it starts the node agent, the edge
+router and the API workers, and stops them. It stays small by importing none of the API,
+the ORM or the migrations; the database work of a start runs in a child process
+(``dockyard.startup``), and each API worker is a process of its own (``dockyard.workers``).
+"""
 
 from __future__ import annotations
 
@@ -15,12 +21,9 @@ from pathlib import Path
 
 import typer
 
-from dockyard.api.runtime import agent_root, make_scheduler
+from dockyard.api.runtime import agent_root
 from dockyard.core.settings import Settings, unreachable_by_others
-from dockyard.db.migrate import upgrade
-from dockyard.db.session import Database
-from dockyard.router.server import PORTS_FILE
-from dockyard.routing.publish import publish_all
+from dockyard.router import PORTS_FILE
 from dockyard.scheduler.base import SchedulerUnavailable
 from dockyard.scheduler.local.agent import PID_FILE as AGENT_PID
 from dockyard.scheduler.local.client import LocalScheduler
@@ -30,6 +33,7 @@ from dockyard.workers import serve as serve_workers
 
 AGENT_MODULE = "dockyard.scheduler.local.agent"
 ROUTER_MODULE = "dockyard.router"
+STARTUP_MODULE = "dockyard.startup"
 
 
 def _settings() -> Settings:
@@ -38,14 +42,10 @@ def _settings() -> Settings:
     return settings
 
 
-def _migrate(settings: Settings) -> None:
-    upgrade(settings.resolved_database_url)
-
-
 def migrate() -> None:
     """Apply database migrations and exit."""
-    settings = _settings()
-    _migrate(settings)
+    _settings()
+    _run_startup(publish=False)
     typer.echo("Database is up to date.")
 
 
@@ -65,12 +65,11 @@ def server(
     # agent and the router.
     signal.signal(signal.SIGTERM, _exit)
     _check_app_access(settings)
-    _migrate(settings)
     agent = _start_agent(settings)
     router = None
     try:
         router = _start_router(settings)
-        _publish_routes(settings)
+        _run_startup(publish=True)
         _serve(settings, host, port, workers)
     finally:
         _stop_child(router)
@@ -158,30 +157,18 @@ def _start_router(settings: Settings) -> int | None:
     return proc.pid
 
 
-def _publish_routes(settings: Settings) -> None:
-    """Publish every app's route again: one lost while the agent was away comes back."""
-
-    async def publish() -> int:
-        database = Database(settings.resolved_database_url, pool_size=1)
-        scheduler = make_scheduler(settings)
-        try:
-            async with database.session() as session:
-                return await publish_all(
-                    session=session, scheduler=scheduler, platform_domain=settings.platform_domain
-                )
-        finally:
-            await scheduler.aclose()
-            await database.close()
-
-    log = logging.getLogger("dockyard")
-    try:
-        count = asyncio.run(publish())
-    except SchedulerUnavailable as exc:
-        # The API still serves (and answers 503 where it needs the scheduler); every route
-        # is published again on the next change to its app, or at the next start.
-        log.warning("could not publish the apps' routes: %s", exc.message)
-        return
-    log.info("published the routes of %d apps", count)
+def _run_startup(*, publish: bool) -> None:
+    """Migrate the database, and publish every app's route (``dockyard.startup``), in a
+    child process that exits once done. At a server start the agent and router are up by
+    then; neither needs the database."""
+    done = subprocess.run(
+        [sys.executable, "-m", STARTUP_MODULE, *(["--publish"] if publish else [])],
+        stdin=subprocess.DEVNULL,
+        preexec_fn=die_with_parent,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(done.returncode)
 
 
 def _check_app_access(settings: Settings) -> None:

@@ -7,22 +7,25 @@ all of them while the others idle. A socket per worker lets the kernel hash each
 connection to a worker instead. This module is the small supervisor that makes that work:
 it checks the port once, starts the workers, restarts one that dies (giving up if workers
 keep dying at start), and stops them all on SIGTERM or SIGINT.
+
+A worker is a fresh ``python -m dockyard.workers`` process, not a fork or a multiprocessing
+spawn of the ``dockyard`` command: it imports the API and nothing else (no CLI, no
+migrations), which keeps each worker's memory to what serving needs.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import ctypes
 import logging
-import multiprocessing
 import signal
 import socket
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
-from multiprocessing.process import BaseProcess
 from types import FrameType
-
-import uvicorn
 
 log = logging.getLogger("dockyard")
 APP = "dockyard.api.app:app_factory"
@@ -51,15 +54,19 @@ class Listen:
             raise
         return sock
 
-    def config(self) -> uvicorn.Config:
-        return uvicorn.Config(
-            APP,
-            factory=True,
-            log_level=self.log_level,
-            access_log=False,
-            server_header=False,
-            timeout_graceful_shutdown=10,
-        )
+    def argv(self) -> list[str]:
+        """The command line of one worker process."""
+        return [
+            sys.executable,
+            "-m",
+            __name__,
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--log-level",
+            self.log_level,
+        ]
 
 
 PR_SET_PDEATHSIG = 1
@@ -71,15 +78,25 @@ def die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _worker(listen: Listen) -> None:
-    die_with_parent()
+def run_worker(listen: Listen) -> None:
+    """One worker: its own socket in the group, and uvicorn serving the API on it."""
+    import uvicorn  # here, not at the top: the supervisor never serves
+
     sock = listen.socket()
     sock.listen(BACKLOG)
-    uvicorn.Server(listen.config()).run(sockets=[sock])
+    config = uvicorn.Config(
+        APP,
+        factory=True,
+        log_level=listen.log_level,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def serve(listen: Listen, workers: int) -> None:
-    """Serve until SIGTERM or SIGINT. One worker runs in this process; several are children."""
+    """Serve with ``workers`` worker processes until SIGTERM or SIGINT."""
     try:
         # Not shared: this fails if anyone listens there, another dockyard server included.
         probe = listen.socket(shared=False)
@@ -91,9 +108,6 @@ def serve(listen: Listen, workers: int) -> None:
     host = f"[{listen.host}]" if ":" in listen.host else listen.host
     plural = "s" if workers != 1 else ""
     log.info("API serving on http://%s:%s with %s worker%s", host, listen.port, workers, plural)
-    if workers == 1:
-        _worker(listen)
-        return
     Supervisor(listen, workers).run()
 
 
@@ -101,14 +115,14 @@ class Supervisor:
     def __init__(self, listen: Listen, workers: int) -> None:
         self.listen = listen
         self.count = workers
-        self.context = multiprocessing.get_context("spawn")
-        self.workers: dict[int, tuple[BaseProcess, float]] = {}
+        self.workers: dict[int, tuple[subprocess.Popen[bytes], float]] = {}
         self.stopping = False
         self.quick_deaths = 0
 
     def _start(self, slot: int) -> None:
-        process = self.context.Process(target=_worker, args=(self.listen,), name=f"api-{slot}")
-        process.start()
+        process = subprocess.Popen(
+            self.listen.argv(), stdin=subprocess.DEVNULL, preexec_fn=die_with_parent
+        )
         self.workers[slot] = (process, time.monotonic())
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
@@ -129,23 +143,40 @@ class Supervisor:
 
     def _replace_dead(self) -> None:
         for slot, (process, started) in list(self.workers.items()):
-            if process.is_alive() or self.stopping:
+            if process.poll() is None or self.stopping:
                 continue
             quick = time.monotonic() - started < QUICK_DEATH
             self.quick_deaths = self.quick_deaths + 1 if quick else 0
             if self.quick_deaths >= MAX_QUICK_DEATHS:
                 raise SystemExit("API workers keep exiting at start; see their messages above.")
-            log.warning("API worker %s exited with %s; starting another", slot, process.exitcode)
+            log.warning("API worker %s exited with %s; starting another", slot, process.returncode)
             self._start(slot)
 
     def _terminate(self) -> None:
         for process, _ in self.workers.values():
-            if process.is_alive() and process.pid is not None:
+            if process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     process.terminate()
         deadline = time.monotonic() + STOP_TIMEOUT
         for process, _ in self.workers.values():
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
+            try:
+                process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
                 process.kill()
-                process.join()
+                process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="One API worker of `dockyard server`.")
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args()
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    run_worker(Listen(args.host, args.port, args.log_level))
+
+
+if __name__ == "__main__":
+    main()

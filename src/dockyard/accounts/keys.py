@@ -7,7 +7,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.accounts.models import Key, User
-from dockyard.accounts.sshkeys import parse_public_key
 from dockyard.core.errors import Invalid, NotFound
 from dockyard.core.names import check_key_id
 from dockyard.db.paging import page_rows
@@ -18,6 +17,9 @@ KEY_TAKEN = "Public Key is already in use"
 
 async def add_key(*, session: AsyncSession, owner: User, key_id: str, public: str) -> Key:
     key_id = check_key_id(key_id)
+    # cryptography (about 10 MB per process) loads with the first key parsed, not at start.
+    from dockyard.accounts.sshkeys import parse_public_key
+
     parsed = parse_public_key(public)
     if await session.scalar(select(Key.uuid).where(Key.owner_id == owner.id, Key.id == key_id)):
         raise Invalid(ID_TAKEN, field="id")

@@ -18,6 +18,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from dockyard.router import PORTS_FILE
 from dockyard.router.proxy import ClientConnection, Options, Proxy
 from dockyard.router.table import RouteTable
 from dockyard.router.tls import Certificates
@@ -28,7 +29,6 @@ from dockyard.scheduler.local.tasks import TaskSet
 
 log = logging.getLogger("dockyard.router")
 RESUBSCRIBE_AFTER = 0.5
-PORTS_FILE = "ports.json"
 
 
 class Router:

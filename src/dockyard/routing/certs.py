@@ -13,6 +13,7 @@ import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.engine import CursorResult
@@ -25,11 +26,13 @@ from dockyard.apps.service import load_app
 from dockyard.core.errors import Conflict, Invalid, NotFound
 from dockyard.core.timefmt import utcnow
 from dockyard.db.paging import page_rows
-from dockyard.routing import x509
 from dockyard.routing.hostnames import lookup_form
 from dockyard.routing.models import Certificate, Domain
 from dockyard.routing.publish import publish, publish_apps
 from dockyard.scheduler.base import Scheduler
+
+if TYPE_CHECKING:
+    from dockyard.routing import x509
 
 NAME_RE = re.compile(r"^[a-z0-9-]+\Z")
 NAME_MAX = 253
@@ -61,6 +64,9 @@ def check_cert_name(value: str) -> str:
 
 def parse_pair(certificate: str, key: str) -> tuple[x509.ParsedCertificate, x509.ParsedKey]:
     """Blocking (RSA key checks take a while): run in a thread."""
+    # cryptography (about 10 MB per process) loads with the first certificate parsed.
+    from dockyard.routing import x509
+
     parsed_cert = x509.parse_certificate(certificate)
     parsed_key = x509.parse_private_key(key)
     x509.check_pair(parsed_cert, parsed_key)

@@ -18,16 +18,20 @@ import asyncio
 import hashlib
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.accounts.models import User
 from dockyard.core.errors import Conflict, Forbidden, Invalid, NotFound
-from dockyard.routing import certs, x509
+from dockyard.routing import certs
 from dockyard.routing.hostnames import lookup_form
 from dockyard.routing.models import Certificate, Domain
 from dockyard.scheduler.base import Scheduler
+
+if TYPE_CHECKING:
+    from dockyard.routing import x509
 
 FIELD = "common_name"
 COMMON_NAME_MAX = 253
@@ -94,6 +98,8 @@ async def create_for_common_name(
     common_name: str | None,
     platform_domain: str,
 ) -> certs.CertView:
+    from dockyard.routing import x509  # cryptography loads with the first certificate
+
     parsed = await asyncio.to_thread(x509.parse_certificate, certificate)
     cn = check_common_name(common_name, parsed) if common_name else parsed.common_name
     if not cn:

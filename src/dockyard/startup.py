@@ -1,0 +1,89 @@
+"""The database work of each ``dockyard server`` start: apply the migrations, then publish
+every app's route again (one lost while the agent was away comes back).
+
+``dockyard server`` runs this as a short-lived child process (``python -m dockyard.startup``)
+rather than in its own process, which stays up for the server's whole life: that way the
+supervisor never loads Alembic, the ORM or the models, and stays small. ``dockyard migrate``
+calls ``migrate`` directly.
+
+The child exits 0 when the database is ready (an unreachable scheduler only logs, since
+routes are published again on the next change to an app), and 1 with a one-line reason when
+the database cannot be reached or migrated (``SystemExit``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from dockyard.api.runtime import make_scheduler
+from dockyard.core.settings import Settings
+from dockyard.db.migrate import upgrade
+from dockyard.db.session import Database
+from dockyard.routing.publish import publish_all
+from dockyard.scheduler.base import SchedulerUnavailable
+
+log = logging.getLogger("dockyard")
+
+
+def _where(url: str) -> str:
+    """The database URL as it is safe to show: never its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def migrate(settings: Settings) -> None:
+    """Apply the migrations; a database that cannot be used ends the process with the reason
+    in one line (and never the password of its URL)."""
+    url = settings.resolved_database_url
+    try:
+        upgrade(url)
+    except (SQLAlchemyError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise SystemExit(
+            f"The database at {_where(url)} cannot be used (DOCKYARD_DATABASE_URL): {reason}"
+        ) from exc
+
+
+def publish_routes(settings: Settings) -> None:
+    async def publish() -> int:
+        database = Database(settings.resolved_database_url, pool_size=1)
+        scheduler = make_scheduler(settings)
+        try:
+            async with database.session() as session:
+                return await publish_all(
+                    session=session, scheduler=scheduler, platform_domain=settings.platform_domain
+                )
+        finally:
+            await scheduler.aclose()
+            await database.close()
+
+    try:
+        count = asyncio.run(publish())
+    except SchedulerUnavailable as exc:
+        # The API still serves (and answers 503 where it needs the scheduler); every route
+        # is published again on the next change to its app, or at the next start.
+        log.warning("could not publish the apps' routes: %s", exc.message)
+        return
+    log.info("published the routes of %d apps", count)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="The database work of a server start.")
+    parser.add_argument("--publish", action="store_true", help="also publish every app's route")
+    args = parser.parse_args()
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    migrate(settings)
+    if args.publish:
+        publish_routes(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
