@@ -96,6 +96,16 @@ class ServerProcess:
 
         wait_for(healthy, within=60)
 
+    def run_to_exit(self) -> subprocess.CompletedProcess[str]:
+        """``dockyard server`` expected to refuse to start: its exit and its output."""
+        return subprocess.run(
+            [sys.executable, "-m", "dockyard", "server", "--port", str(self.port)],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
     def ours(self) -> dict[int, bytes]:
         """The agent and router of this server's data dir."""
         return {
@@ -264,13 +274,7 @@ def test_an_unusable_database_is_a_clear_error(server: ServerProcess) -> None:
     server.env["DOCKYARD_DATABASE_URL"] = (
         f"postgresql+asyncpg://dockyard:hunter2@127.0.0.1:{closed}/dockyard"
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "dockyard", "server", "--port", str(server.port)],
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = server.run_to_exit()
     assert done.returncode == 1
     assert (
         f"The database at postgresql+asyncpg://dockyard:***@127.0.0.1:{closed}/dockyard "
@@ -366,13 +370,7 @@ def test_a_taken_api_port_is_a_clear_error(server: ServerProcess) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         server.port = taken.getsockname()[1]
-        done = subprocess.run(
-            [sys.executable, "-m", "dockyard", "server", "--port", str(server.port)],
-            env=server.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = server.run_to_exit()
     assert done.returncode == 1
     assert f"The API cannot listen on 127.0.0.1:{server.port}" in done.stderr
     assert "Traceback" not in done.stderr
