@@ -14,21 +14,20 @@ import contextlib
 import logging
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import typer
 
 from dockyard.api.runtime import agent_root
+from dockyard.core import logs
 from dockyard.core.settings import Settings, unreachable_by_others
 from dockyard.router import PORTS_FILE
 from dockyard.scheduler.base import SchedulerUnavailable
 from dockyard.scheduler.local.agent import PID_FILE as AGENT_PID
 from dockyard.scheduler.local.client import LocalScheduler
 from dockyard.scheduler.local.pods import pid_in
-from dockyard.workers import Listen, die_with_parent
+from dockyard.workers import Listen, spawn
 from dockyard.workers import serve as serve_workers
 
 AGENT_MODULE = "dockyard.scheduler.local.agent"
@@ -57,9 +56,7 @@ def server(
     """Apply migrations, then serve the API until SIGTERM or Ctrl-C."""
     os.umask(0o077)  # the database, logs and agent state are the controller's alone
     settings = _settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
+    logs.configure(settings.log_level)
     # uvicorn handles SIGTERM while it serves, then raises it again once it has shut down;
     # this handler turns that into an exit that runs the ``finally`` below, which stops the
     # agent and the router.
@@ -84,9 +81,11 @@ def _start_agent(settings: Settings) -> int | None:
         return None
     root = agent_root(settings)
     _stop_stale(root / AGENT_PID, AGENT_MODULE, root)
-    proc = _spawn(
+    # A child that dies with the server, even if the server is killed outright, so no agent
+    # outlives it (app processes do, by design: the next agent adopts them).
+    proc = spawn(
+        AGENT_MODULE,
         [
-            AGENT_MODULE,
             "--root",
             str(root),
             "--deploy-timeout",
@@ -97,7 +96,7 @@ def _start_agent(settings: Settings) -> int | None:
             settings.app_user,
             "--settle",
             str(settings.settle_time),
-        ]
+        ],
     )
 
     async def ready() -> bool:
@@ -127,9 +126,9 @@ def _start_router(settings: Settings) -> int | None:
     ports_file = root / "router" / PORTS_FILE
     _stop_stale(ports_file, ROUTER_MODULE, root)
     ports_file.unlink(missing_ok=True)
-    proc = _spawn(
+    proc = spawn(
+        ROUTER_MODULE,
         [
-            ROUTER_MODULE,
             "--agent-root",
             str(agent_root(settings)),
             "--host",
@@ -142,7 +141,7 @@ def _start_router(settings: Settings) -> int | None:
             settings.platform_domain,
             "--log-level",
             settings.log_level,
-        ]
+        ],
     )
     deadline = time.monotonic() + 15
     while not ports_file.exists():
@@ -161,14 +160,9 @@ def _run_startup(*, publish: bool) -> None:
     """Migrate the database, and publish every app's route (``dockyard.startup``), in a
     child process that exits once done. At a server start the agent and router are up by
     then; neither needs the database."""
-    done = subprocess.run(
-        [sys.executable, "-m", STARTUP_MODULE, *(["--publish"] if publish else [])],
-        stdin=subprocess.DEVNULL,
-        preexec_fn=die_with_parent,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(done.returncode)
+    returncode = spawn(STARTUP_MODULE, ["--publish"] if publish else []).wait()
+    if returncode != 0:
+        raise SystemExit(returncode)
 
 
 def _check_app_access(settings: Settings) -> None:
@@ -190,14 +184,6 @@ def _check_app_access(settings: Settings) -> None:
 
 def _exit(signum: int, frame: object) -> None:
     raise SystemExit(0)
-
-
-def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
-    """A child that dies with the server, even if the server is killed outright, so no agent
-    or router outlives it (app processes do, by design: the next agent adopts them)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", *args], stdin=subprocess.DEVNULL, preexec_fn=die_with_parent
-    )
 
 
 def _stop_stale(pid_file: Path, module: str, root: Path) -> None:

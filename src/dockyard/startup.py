@@ -4,7 +4,7 @@ every app's route again (one lost while the agent was away comes back).
 ``dockyard server`` runs this as a short-lived child process (``python -m dockyard.startup``)
 rather than in its own process, which stays up for the server's whole life: that way the
 supervisor never loads Alembic, the ORM or the models, and stays small. ``dockyard migrate``
-calls ``migrate`` directly.
+runs it too, without ``--publish``.
 
 The child exits 0 when the database is ready (an unreachable scheduler only logs, since
 routes are published again on the next change to an app), and 1 with a one-line reason when
@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from dockyard.api.runtime import make_scheduler
+from dockyard.core import logs
 from dockyard.core.settings import Settings
 from dockyard.db.migrate import upgrade
 from dockyard.db.session import Database
@@ -76,9 +77,7 @@ def main() -> int:
     parser.add_argument("--publish", action="store_true", help="also publish every app's route")
     args = parser.parse_args()
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
+    logs.configure(settings.log_level)
     migrate(settings)
     if args.publish:
         publish_routes(settings)

@@ -24,8 +24,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import FrameType
+
+from dockyard.core import logs
 
 log = logging.getLogger("dockyard")
 APP = "dockyard.api.app:app_factory"
@@ -55,18 +58,8 @@ class Listen:
         return sock
 
     def argv(self) -> list[str]:
-        """The command line of one worker process."""
-        return [
-            sys.executable,
-            "-m",
-            __name__,
-            "--host",
-            self.host,
-            "--port",
-            str(self.port),
-            "--log-level",
-            self.log_level,
-        ]
+        """The arguments of one worker process (``python -m dockyard.workers ...``)."""
+        return ["--host", self.host, "--port", str(self.port), "--log-level", self.log_level]
 
 
 PR_SET_PDEATHSIG = 1
@@ -76,6 +69,14 @@ def die_with_parent() -> None:
     """Get SIGTERM when the parent process dies, even of SIGKILL (Linux ``prctl``)."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def spawn(module: str, args: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+    """``python -m <module> <args>`` as a child that dies with this process, even if this
+    one is killed outright."""
+    return subprocess.Popen(
+        [sys.executable, "-m", module, *args], stdin=subprocess.DEVNULL, preexec_fn=die_with_parent
+    )
 
 
 def run_worker(listen: Listen) -> None:
@@ -120,9 +121,7 @@ class Supervisor:
         self.quick_deaths = 0
 
     def _start(self, slot: int) -> None:
-        process = subprocess.Popen(
-            self.listen.argv(), stdin=subprocess.DEVNULL, preexec_fn=die_with_parent
-        )
+        process = spawn(__name__, self.listen.argv())
         self.workers[slot] = (process, time.monotonic())
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
@@ -172,9 +171,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args()
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
+    logs.configure(args.log_level)
     run_worker(Listen(args.host, args.port, args.log_level))
 
 

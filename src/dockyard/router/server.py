@@ -18,6 +18,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from dockyard.core import logs
 from dockyard.router import PORTS_FILE
 from dockyard.router.proxy import ClientConnection, Options, Proxy
 from dockyard.router.table import RouteTable
@@ -132,9 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--platform-domain", default="dockyard.localhost")
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
+    logs.configure(args.log_level)
 
     async def serve() -> None:
         router = Router(

@@ -26,6 +26,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from dockyard.core import logs
 from dockyard.scheduler.base import (
     DeployError,
     DeploySpec,
@@ -370,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app-user", default="nobody", help="'' to keep the agent's user")
     parser.add_argument("--settle", type=float, default=1.0)
     args = parser.parse_args(argv)
-    logging.basicConfig(level="INFO", format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logs.configure("info")
 
     async def serve() -> None:
         agent = Agent(
