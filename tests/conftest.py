@@ -31,6 +31,7 @@ from dockyard.db.session import Database
 from dockyard.models import metadata
 from dockyard.scheduler.local.agent import Agent
 from dockyard.scheduler.local.client import LocalScheduler
+from tests.guards import no_stray_processes, no_stray_tasks  # noqa: F401  (autouse fixtures)
 
 PG_ENV = "DOCKYARD_TEST_DATABASE_URL"
 

@@ -5,6 +5,7 @@ guard apply here too."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,7 +19,11 @@ from tests.router.app import write_router_app
 @pytest.fixture(scope="session")
 async def router(agent_root: Path) -> AsyncIterator[Router]:
     r = Router(agent_root, http_port=0, https_port=0, platform_domain="example.test")
+    fed = r.updated
     await r.start()
+    # Subscribed and fed before any test begins: the agent's side of the subscription is
+    # then part of every test's baseline of running tasks (tests/guards.py).
+    await asyncio.wait_for(fed.wait(), timeout=10)
     try:
         yield r
     finally:
