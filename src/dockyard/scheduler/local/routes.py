@@ -114,8 +114,10 @@ class RouteFeed:
                 if table != last:
                     await send(table)
                     last = table
+                # asyncio.timeout, not wait_for: no new task per poll.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), POLL)
+                    async with asyncio.timeout(POLL):
+                        await changed.wait()
         finally:
             self._watchers.discard(task)
 
