@@ -18,7 +18,7 @@ from dockyard.api import deps
 from dockyard.api.body import FieldErrors, _message
 from dockyard.api.middleware import headers_for
 from dockyard.api.responses import JSON
-from dockyard.core.errors import DockyardError
+from dockyard.core.errors import DockyardError, Unauthenticated
 
 log = logging.getLogger("dockyard.api")
 
@@ -29,6 +29,8 @@ _DESCRIPTIONS = {
     403: "Not allowed",
     404: "Not found",
     409: "Conflict with the current state",
+    413: "The body is too large",
+    415: "Unsupported content type",
     422: "Refers to something absent",
     503: "A dependency is unavailable",
 }
@@ -40,7 +42,9 @@ def errors(*codes: int) -> dict[int | str, dict[str, object]]:
 
 def _dockyard_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DockyardError)
-    headers = {"WWW-Authenticate": "Token"} if exc.status == 401 else None
+    headers = None
+    if isinstance(exc, Unauthenticated):
+        headers = {"WWW-Authenticate": exc.challenge}
     return JSON(exc.body(), status_code=exc.status, headers=headers)
 
 

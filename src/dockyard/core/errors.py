@@ -6,6 +6,8 @@
     ├── Forbidden        403      authenticated but not allowed
     ├── NotFound         404      the object does not exist (or is not visible)
     ├── Conflict         409      the request clashes with current state
+    ├── TooLarge         413      the body is larger than allowed
+    ├── Unsupported      415      the body is of a type the endpoint does not take
     ├── Unprocessable    422      well-formed but refers to something absent
     └── Unavailable      503      a dependency (database, scheduler) is down
 
@@ -39,6 +41,11 @@ class Invalid(DockyardError):
 class Unauthenticated(DockyardError):
     status = 401
 
+    def __init__(self, message: str, *, field: str | None = None, challenge: str = "Token") -> None:
+        super().__init__(message, field=field)
+        # The WWW-Authenticate scheme: "Token" for the API, Basic for git over HTTP.
+        self.challenge = challenge
+
 
 class Forbidden(DockyardError):
     status = 403
@@ -56,6 +63,14 @@ class NotFound(DockyardError):
 
 class Conflict(DockyardError):
     status = 409
+
+
+class TooLarge(DockyardError):
+    status = 413
+
+
+class Unsupported(DockyardError):
+    status = 415
 
 
 class Unprocessable(DockyardError):

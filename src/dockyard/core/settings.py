@@ -7,6 +7,7 @@ environment anywhere else, so tests can build their own settings without patchin
 from __future__ import annotations
 
 import os
+import re
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +16,20 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_RESERVED_NAMES = "admin,api,dockyard,deis,drycc,controller,router,registry,builder,www"
+
+
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_size(value: object) -> int:
+    """Bytes from ``1073741824``, ``512M``, ``1G``, ``1GB`` or ``1GiB`` (powers of 1024)."""
+    if isinstance(value, int):
+        return value
+    match = _SIZE_RE.match(str(value))
+    if match is None:
+        raise ValueError(f"{value!r} is not a size such as 512M or 1G")
+    return int(match.group(1)) * _UNITS[match.group(2).lower()]
 
 
 class RegistrationMode(StrEnum):
@@ -104,6 +119,35 @@ class Settings(BaseSettings):
         default_factory=lambda: os.path.expanduser("~"),
         description="Colon-separated host directories local builds may read sources from.",
     )
+    ssh_host: str = Field(default="127.0.0.1", description="Where the git SSH endpoint listens.")
+    ssh_port: int = Field(default=2222, ge=0, le=65535)
+    max_source_size: int = Field(
+        default=512 * 1024**2,
+        gt=0,
+        description="Largest source archive accepted, packed and unpacked (bytes, or 512M, 1G).",
+    )
+    build_memory: int = Field(
+        default=1024**3, gt=0, description="Memory limit of a build (bytes, or 512M, 1G)."
+    )
+    build_timeout: float = Field(default=900.0, gt=0, description="Seconds a build may take.")
+    keep_releases: int = Field(
+        default=20, ge=1, description="The releases whose slugs are kept for rollback."
+    )
+    builder_key: str = Field(
+        default="",
+        description="Shared secret of the git endpoints and the API (X-Deis-Builder-Auth); "
+        "empty means one made once and kept in the data dir.",
+        repr=False,
+    )
+    pythons: str = Field(
+        default="",
+        description="Colon-separated extra Python interpreters the python buildpack may use.",
+    )
+
+    @field_validator("max_source_size", "build_memory", mode="before")
+    @classmethod
+    def _size(cls, value: object) -> int:
+        return parse_size(value)
 
     @field_validator("platform_domain")
     @classmethod
@@ -122,6 +166,14 @@ class Settings(BaseSettings):
         if self.scheduler == "local" and port not in (0, 80):
             return f"{self.platform_domain}:{port}"
         return self.platform_domain
+
+    @property
+    def api_url(self) -> str:
+        """Where processes on this host reach the API (the git hooks, the SSH endpoint)."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     @property
     def source_roots(self) -> list[Path]:
@@ -143,6 +195,12 @@ class Settings(BaseSettings):
             directory.mkdir(exist_ok=True)
             os.chmod(directory, 0o755)
         os.chmod(self.data_dir, 0o711)
-        builds = self.data_dir / "builds"
-        builds.mkdir(exist_ok=True)
-        os.chmod(builds, 0o711)
+        # builds/ (slugs), cache/ (build caches, each owned by the build user) and tmp/
+        # (builds in progress) are traversed by the app user; repos/ is the controller's.
+        for name, mode in (("builds", 0o711), ("cache", 0o711), ("tmp", 0o711), ("repos", 0o700)):
+            directory = self.data_dir / name
+            directory.mkdir(exist_ok=True)
+            os.chmod(directory, mode)
+        buildpacks = self.data_dir / "buildpacks"
+        buildpacks.mkdir(exist_ok=True)
+        os.chmod(buildpacks, 0o755)

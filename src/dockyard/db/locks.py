@@ -17,7 +17,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -40,18 +40,25 @@ class AppLocks:
         self._local: dict[str, asyncio.Lock] = {}
 
     @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
+    async def hold(
+        self, key: str, *, on_wait: Callable[[], None] | None = None
+    ) -> AsyncIterator[None]:
+        """Hold the lock of ``key``. ``on_wait`` is called once if someone else holds it,
+        before waiting (a build says in its output that it waits for another)."""
+        waiting = _Once(on_wait)
         local = self._local.setdefault(key, asyncio.Lock())
+        if local.locked():
+            waiting()
         async with local:
             if is_sqlite(self.database.url):
-                async with self._file_lock(key):
+                async with self._file_lock(key, waiting):
                     yield
             else:
-                async with self._advisory_lock(key):
+                async with self._advisory_lock(key, waiting):
                     yield
 
     @contextlib.asynccontextmanager
-    async def _file_lock(self, key: str) -> AsyncIterator[None]:
+    async def _file_lock(self, key: str, waiting: _Once) -> AsyncIterator[None]:
         self.lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.lock_dir / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -61,6 +68,7 @@ class AppLocks:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
+                    waiting()
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, POLL_MAX)
             try:
@@ -71,12 +79,24 @@ class AppLocks:
             os.close(fd)
 
     @contextlib.asynccontextmanager
-    async def _advisory_lock(self, key: str) -> AsyncIterator[None]:
+    async def _advisory_lock(self, key: str, waiting: _Once) -> AsyncIterator[None]:
         lock_key = _advisory_key(key)
         async with self.database.engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(select(func.pg_advisory_lock(lock_key)))
+            if not await conn.scalar(select(func.pg_try_advisory_lock(lock_key))):
+                waiting()
+                await conn.execute(select(func.pg_advisory_lock(lock_key)))
             try:
                 yield
             finally:
                 await conn.execute(select(func.pg_advisory_unlock(lock_key)))
+
+
+class _Once:
+    def __init__(self, callback: Callable[[], None] | None) -> None:
+        self.callback = callback
+
+    def __call__(self) -> None:
+        callback, self.callback = self.callback, None
+        if callback is not None:
+            callback()

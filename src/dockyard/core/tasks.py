@@ -1,4 +1,4 @@
-"""The one way the local backend starts long-lived asyncio tasks: named, failures logged, and
+"""The one way Dockyard starts long-lived asyncio tasks: named, failures logged, and
 cancelled together on shutdown (the pattern of kopf's ``aiotasks``)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-log = logging.getLogger("dockyard.scheduler")
+log = logging.getLogger("dockyard")
 
 
 class TaskSet:
