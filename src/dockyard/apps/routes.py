@@ -104,7 +104,7 @@ async def destroy_app(
             session=session,
             access=access,
             scheduler=scheduler,
-            builds_root=settings.data_dir / "builds",
+            data_dir=settings.data_dir,
         )
     return no_content()
 

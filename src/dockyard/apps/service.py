@@ -21,6 +21,7 @@ from dockyard.accounts.service import Actor, get_user
 from dockyard.apps.access import Action, require
 from dockyard.apps.models import App, Collaborator
 from dockyard.apps.naming import generate_name, generate_with_suffix
+from dockyard.core import layout
 from dockyard.core.errors import Invalid, NotFound
 from dockyard.core.names import check_app_id
 from dockyard.db.locks import AppLocks
@@ -188,17 +189,19 @@ async def transfer(*, session: AsyncSession, access: AppAccess, new_owner: str) 
 
 
 async def destroy(
-    *, session: AsyncSession, access: AppAccess, scheduler: Scheduler, builds_root: Path
+    *, session: AsyncSession, access: AppAccess, scheduler: Scheduler, data_dir: Path
 ) -> None:
     """Stop every process first (idempotent), then delete the rows (config, builds,
-    releases, collaborators cascade) and the build copies on disk."""
+    releases, collaborators cascade) and what the app has on disk: its slugs, its git
+    repository and its build cache."""
     access.require(Action.destroy)
     app = access.app
     await session.commit()
     await scheduler.destroy(app.id)
     await session.delete(app)
     await session.commit()
-    await asyncio.to_thread(shutil.rmtree, builds_root / app.id, True)
+    for directory in layout.app_dirs(data_dir, app.id):
+        await asyncio.to_thread(shutil.rmtree, directory, True)
 
 
 @asynccontextmanager

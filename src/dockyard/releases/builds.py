@@ -18,9 +18,9 @@ from dockyard.apps.models import App
 from dockyard.core.errors import Invalid, NotFound
 from dockyard.db.base import new_uuid
 from dockyard.db.paging import page_rows
-from dockyard.releases import engine, sources
+from dockyard.releases import engine, slugs, sources
 from dockyard.releases.config_service import current_config
-from dockyard.releases.models import Build, Release
+from dockyard.releases.models import Build, BuildLog, Release
 from dockyard.releases.procfile import check_procfile, parse_procfile
 from dockyard.releases.summary import build_summary
 from dockyard.scheduler.base import Scheduler
@@ -72,6 +72,7 @@ async def create_build(
     local: bool,
     source_roots: list[Path],
     data_dir: Path,
+    keep_releases: int = 20,
 ) -> tuple[Build, Release]:
     image = image.strip()
     if not image:
@@ -107,12 +108,23 @@ async def create_build(
         source_dir=str(source_dir) if source_dir else None,
     )
     session.add(build)
+    release = await release_build(session=session, scheduler=scheduler, app=app, build=build)
+    if local:
+        await slugs.prune(session=session, app=app, data_dir=data_dir, keep=keep_releases)
+    return build, release
+
+
+async def release_build(
+    *, session: AsyncSession, scheduler: Scheduler, app: App, build: Build
+) -> Release:
+    """Write the release of a finished build (with the current config) and deploy it. The
+    caller holds the app's lock; a failed deploy marks the release failed and raises 400."""
     config = await current_config(session, app)
     release = await engine.new_release(
         session=session,
         app=app,
-        owner=actor,
-        summary=build_summary(actor, sha=sha or None, image=image),
+        owner=build.owner,
+        summary=build_summary(build.owner, sha=build.sha or None, image=build.image),
         config=config,
         build_uuid=build.uuid,
     )
@@ -120,7 +132,7 @@ async def create_build(
     await engine.deploy(
         session=session, scheduler=scheduler, app=app, release=release, structure=structure
     )
-    return build, release
+    return release
 
 
 async def list_builds(
@@ -147,3 +159,9 @@ async def get_build(*, session: AsyncSession, app: App, build_uuid: str) -> Buil
     if build is None:
         raise NotFound("No Build matches the given query.")
     return build
+
+
+async def build_log(*, session: AsyncSession, build: Build) -> str:
+    """What a build from source printed ("" for image and host-source builds)."""
+    text = await session.scalar(select(BuildLog.text).where(BuildLog.build_uuid == build.uuid))
+    return text or ""

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.apps.models import App
+from dockyard.core import layout
 from dockyard.core.errors import Invalid
 from dockyard.releases.models import Build, Config, Release
 from dockyard.scheduler.base import DeploySpec, ReleaseSpec, Scheduler, SchedulerError
@@ -167,4 +168,4 @@ async def deploy(
 
 
 def builds_dir(data_dir: Path, app: App) -> Path:
-    return data_dir / "builds" / app.id
+    return layout.slugs_dir(data_dir, app.id)

@@ -53,8 +53,10 @@ class Release(UUIDKey, Timestamped, Base):
 
 
 class Build(UUIDKey, Timestamped, Base):
-    """What a release runs: an image (or, on the local scheduler, a host source copied into
-    ``source_dir``), the procfile and the commit sha. Immutable once written."""
+    """What a release runs: an image, or on the local scheduler a slug in ``source_dir`` (a
+    host source copied there, or source code built there by buildpacks), the procfile and
+    the commit sha. A build from source is written when it starts (``status`` building) and
+    finished once (succeeded or failed); nothing else changes it."""
 
     __tablename__ = "builds"
 
@@ -67,3 +69,21 @@ class Build(UUIDKey, Timestamped, Base):
     procfile: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     dockerfile: Mapped[str] = mapped_column(Text, nullable=False, default="")
     source_dir: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="succeeded", server_default="succeeded"
+    )
+    # The buildpacks that built it, comma-separated ("" for images and prebuilt sources).
+    buildpack: Mapped[str] = mapped_column(
+        String(255), nullable=False, default="", server_default=""
+    )
+
+
+class BuildLog(Base):
+    """The output of a build from source, kept for ``GET builds/<uuid>/log``."""
+
+    __tablename__ = "build_logs"
+
+    build_uuid: Mapped[str] = mapped_column(
+        ForeignKey("builds.uuid", ondelete="CASCADE"), primary_key=True
+    )
+    text: Mapped[str] = mapped_column(Text, nullable=False, default="")

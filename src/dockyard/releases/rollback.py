@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.apps.models import App
 from dockyard.core.errors import Invalid, NotFound
 from dockyard.releases import engine
-from dockyard.releases.models import Config, Release
+from dockyard.releases.models import Build, Config, Release
 from dockyard.scheduler.base import Scheduler
 
 NO_BUILD = "Cannot roll back to a release without a build."
@@ -18,6 +21,12 @@ MAX_VERSION = 2**31 - 1  # releases.version is a 32-bit INTEGER column
 
 async def _target(session: AsyncSession, app: App, version: int | None) -> Release:
     target = await _find_target(session, app, version)
+    build = await session.get(Build, target.build_uuid) if target.build_uuid else None
+    if build is not None and build.source_dir and not await _exists(build.source_dir):
+        raise Invalid(
+            f"Cannot roll back to v{target.version}: its slug was deleted (only the slugs of "
+            "the last DOCKYARD_KEEP_RELEASES releases are kept). Deploy that code again."
+        )
     if target.build_uuid is None:
         # Rolling a running app back to a config-only release would leave its processes
         # running a release that is no longer current (and scale/run without a build).
@@ -25,6 +34,10 @@ async def _target(session: AsyncSession, app: App, version: int | None) -> Relea
         if current.build_uuid is not None:
             raise Invalid(NO_BUILD)
     return target
+
+
+async def _exists(directory: str) -> bool:
+    return await asyncio.to_thread(Path(directory).is_dir)
 
 
 async def _find_target(session: AsyncSession, app: App, version: int | None) -> Release:

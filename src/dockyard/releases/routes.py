@@ -195,6 +195,7 @@ async def create_build(
             local=settings.scheduler == "local",
             source_roots=settings.source_roots,
             data_dir=settings.data_dir,
+            keep_releases=settings.keep_releases,
         )
     return JSON(
         build_out(build, app_id),

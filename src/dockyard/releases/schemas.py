@@ -65,6 +65,8 @@ class BuildOut(BaseModel):
     dockerfile: str
     created: str
     updated: str
+    status: str
+    buildpack: str
 
 
 class RollbackIn(BaseModel):
@@ -123,4 +125,6 @@ def build_out(build: Build, app_id: str) -> dict[str, Any]:
         "dockerfile": build.dockerfile,
         "created": iso(build.created),
         "updated": iso(build.updated),
+        "status": build.status,
+        "buildpack": build.buildpack,
     }

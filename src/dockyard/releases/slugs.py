@@ -1,0 +1,96 @@
+"""Slugs on the local scheduler: the directory a build leaves in
+``<data dir>/builds/<app>/<build>/``, which every release of that build runs.
+
+A finished slug belongs to the controller and is only readable by the app user, so an
+app can't change the code a later restart or rollback runs. Only the slugs of the app's
+last ``DOCKYARD_KEEP_RELEASES`` releases (and of the release that is running) are kept;
+rolling back to a release whose slug is gone is refused with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dockyard.apps.models import App
+from dockyard.core import layout
+from dockyard.releases import engine
+from dockyard.releases.models import Build, Release
+
+
+def seal(root: Path) -> None:
+    """Make a built slug the controller's (when it is root) and read-only for others:
+    directories 0755, files 0644, or 0755 when executable. Blocking."""
+    owner = 0 if os.geteuid() == 0 else None
+    for directory, dirs, files in os.walk(root):
+        for name in [*dirs, *files]:
+            path = os.path.join(directory, name)
+            if owner is not None:
+                os.lchown(path, owner, owner)
+            if os.path.islink(path):
+                continue
+            mode = os.lstat(path).st_mode
+            os.chmod(path, 0o755 if name in dirs or mode & 0o111 else 0o644)
+    if owner is not None:
+        os.lchown(root, owner, owner)
+    os.chmod(root, 0o755)
+
+
+def discard(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+async def prune(*, session: AsyncSession, app: App, data_dir: Path, keep: int) -> int:
+    """Delete the slugs no longer needed for rollback; returns how many went."""
+    recent = await session.scalars(
+        select(Release.build_uuid)
+        .where(Release.app_uuid == app.uuid)
+        .order_by(Release.version.desc())
+        .limit(keep)
+    )
+    kept = {uuid for uuid in recent if uuid}
+    current = await engine.current_release(session, app)
+    if current.build_uuid:
+        kept.add(current.build_uuid)
+    rows = await session.execute(
+        select(Build.uuid, Build.source_dir).where(
+            Build.app_uuid == app.uuid, Build.source_dir.is_not(None), Build.status != "building"
+        )
+    )
+    root = layout.slugs_dir(data_dir, app.id)
+    doomed = [Path(source) for uuid, source in rows if uuid not in kept and source]
+    # Only directories of this app's slugs, whatever a row says.
+    gone = [path for path in doomed if path.parent == root]
+    return await asyncio.to_thread(_discard_all, gone)
+
+
+def _discard_all(paths: list[Path]) -> int:
+    found = [path for path in paths if path.exists()]
+    for path in found:
+        discard(path)
+    return len(found)
+
+
+async def interrupted_builds(*, session: AsyncSession, data_dir: Path) -> int:
+    """Builds left ``building`` by a server that stopped mid-build: failed, slugs deleted.
+    Only for a server's start, when no build can be running."""
+    rows = list(
+        await session.execute(
+            select(Build.uuid, App.id)
+            .join(App, App.uuid == Build.app_uuid)
+            .where(Build.status == "building")
+        )
+    )
+    for uuid, app_id in rows:
+        await asyncio.to_thread(discard, layout.slug_dir(data_dir, app_id, uuid))
+    if rows:
+        await session.execute(
+            update(Build).where(Build.status == "building").values(status="failed")
+        )
+        await session.commit()
+    return len(rows)
