@@ -256,6 +256,17 @@ def release_env(release: ReleaseSpec, *, port: int | None = None) -> dict[str, s
     return env
 
 
+# Heroku's slug convention: every ``.profile.d/*.sh`` of the app (buildpacks put PATH and
+# other run-time settings there) is sourced before a process's command runs.
+_PROFILE = 'for _f in ./.profile.d/*.sh; do [ -f "$_f" ] && . "$_f"; done; unset _f; '
+
+
+def with_profile(command: str) -> str:
+    """The shell text that runs ``command`` after the app's ``.profile.d`` scripts, in the
+    slug's directory (a no-op for an app without any)."""
+    return _PROFILE + command
+
+
 def check_structure(spec: DeploySpec) -> None:
     """Raise ``DeployError`` unless every type asked to run has a command."""
     for ptype, count in spec.structure.items():

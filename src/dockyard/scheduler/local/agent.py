@@ -27,6 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from dockyard.core import logs
+from dockyard.core.tasks import TaskSet
 from dockyard.scheduler.base import (
     DeployError,
     DeploySpec,
@@ -47,7 +48,6 @@ from dockyard.scheduler.local.pods import PodConfig, PodDir, read_json, write_js
 from dockyard.scheduler.local.protocol import MESSAGE_LIMIT, SOCKET_NAME, handle
 from dockyard.scheduler.local.routes import RouteFeed, RouteStore
 from dockyard.scheduler.local.runner import DEFAULT_OUTPUT_LIMIT, run_command
-from dockyard.scheduler.local.tasks import TaskSet
 
 log = logging.getLogger("dockyard.scheduler")
 Live = list[tuple[PodDir, PodConfig]]

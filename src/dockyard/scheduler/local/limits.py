@@ -136,6 +136,20 @@ def enter(applied: Applied) -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (applied.memory_rlimit, applied.memory_rlimit))
 
 
+def oom_kills(applied: Applied) -> int:
+    """How many processes the kernel killed in these cgroups for passing the memory limit
+    (0 under rlimits, where an allocation fails instead)."""
+    kills = 0
+    for d in applied.dirs:
+        for name in ("memory.events", "memory.oom_control"):  # cgroup v2, v1
+            with contextlib.suppress(OSError, ValueError):
+                for line in (d / name).read_text().splitlines():
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        kills += int(value)
+    return kills
+
+
 def release(applied: Applied) -> None:
     """Remove the pod's cgroups once its processes are gone."""
     for d in applied.dirs:

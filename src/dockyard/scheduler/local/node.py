@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from dockyard.core.tasks import TaskSet
 from dockyard.core.timefmt import utcnow
 from dockyard.scheduler.base import PodState, PodStatus, ReleaseSpec, release_env
 from dockyard.scheduler.local import limits
@@ -34,7 +35,6 @@ from dockyard.scheduler.local.pods import (
     is_shim,
     kill_pod,
 )
-from dockyard.scheduler.local.tasks import TaskSet
 from dockyard.scheduler.local.wire import probe_to_dict
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"

@@ -16,7 +16,7 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from dockyard.scheduler.base import RunError, RunResult, RunSpec, release_env
+from dockyard.scheduler.base import RunError, RunResult, RunSpec, release_env, with_profile
 from dockyard.scheduler.local.node import base_env
 from dockyard.scheduler.local.pods import POD_ENV, pod_processes
 
@@ -47,7 +47,7 @@ async def run_command(
         proc = await asyncio.create_subprocess_exec(
             "/bin/sh",
             "-c",
-            spec.command,
+            with_profile(spec.command),
             cwd=cwd,
             env=env,
             stdin=asyncio.subprocess.DEVNULL,

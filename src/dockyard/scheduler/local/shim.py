@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from dockyard.scheduler.base import PodState
+from dockyard.scheduler.base import PodState, with_profile
 from dockyard.scheduler.local import limits
 from dockyard.scheduler.local.logs import LogStore, format_lines
 from dockyard.scheduler.local.pods import PodConfig, PodDir, PodRuntime, pod_processes
@@ -105,7 +105,8 @@ class Shim:
                 state = PodState.error if outcome.startswith("error") else PodState.crashed
                 self.set(state, f"{outcome}; restarting in {delay:g}s", ready=False, child_pid=None)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stop.wait(), delay)
+                    async with asyncio.timeout(delay):
+                        await self.stop.wait()
         finally:
             self._kill_leftovers()
             limits.release(self.applied)
@@ -119,7 +120,7 @@ class Shim:
             self.proc = await asyncio.create_subprocess_exec(
                 "/bin/sh",
                 "-c",
-                self.config.command,
+                with_profile(self.config.command),
                 cwd=self.config.cwd,
                 env=self.config.env,
                 stdin=asyncio.subprocess.DEVNULL,
