@@ -21,6 +21,7 @@ import typer
 
 from dockyard.api.runtime import agent_root
 from dockyard.core import logs
+from dockyard.core.builderkey import builder_key
 from dockyard.core.settings import Settings, unreachable_by_others
 from dockyard.router import PORTS_FILE
 from dockyard.scheduler.base import SchedulerUnavailable
@@ -32,6 +33,8 @@ from dockyard.workers import serve as serve_workers
 
 AGENT_MODULE = "dockyard.scheduler.local.agent"
 ROUTER_MODULE = "dockyard.router"
+SSH_MODULE = "dockyard.builder.intake.ssh"
+SSH_STATE = "ssh.json"
 STARTUP_MODULE = "dockyard.startup"
 
 
@@ -62,13 +65,23 @@ def server(
     # agent and the router.
     signal.signal(signal.SIGTERM, _exit)
     _check_app_access(settings)
+    # Options win over the environment, for this process and every child: the git
+    # endpoints reach the API where it really listens.
+    if host:
+        os.environ["DOCKYARD_HOST"] = settings.host = host
+    if port:
+        os.environ["DOCKYARD_PORT"] = str(port)
+        settings.port = port
+    builder_key(settings.data_dir, settings.builder_key)
     agent = _start_agent(settings)
-    router = None
+    router = ssh = None
     try:
         router = _start_router(settings)
+        ssh = _start_ssh(settings)
         _run_startup(publish=True)
-        _serve(settings, host, port, workers)
+        _serve(settings, workers)
     finally:
+        _stop_child(ssh)
         _stop_child(router)
         _stop_child(agent)
 
@@ -156,6 +169,42 @@ def _start_router(settings: Settings) -> int | None:
     return proc.pid
 
 
+def _start_ssh(settings: Settings) -> int:
+    """The git SSH endpoint. It writes ``ssh.json`` once it listens; it exits with a
+    message if it cannot."""
+    state = settings.data_dir / SSH_STATE
+    _stop_stale(state, SSH_MODULE, settings.data_dir)
+    state.unlink(missing_ok=True)
+    proc = spawn(
+        SSH_MODULE,
+        [
+            "--data-dir",
+            str(settings.data_dir),
+            "--api-url",
+            settings.api_url,
+            "--host",
+            settings.ssh_host,
+            "--port",
+            str(settings.ssh_port),
+            "--max-input-size",
+            str(settings.max_source_size),
+            "--log-level",
+            settings.log_level,
+        ],
+    )
+    deadline = time.monotonic() + 15
+    while pid_in(state) != proc.pid:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            _stop_child(proc.pid)
+            raise SystemExit(
+                f"The git SSH endpoint did not start on {settings.ssh_host} port "
+                f"{settings.ssh_port} (DOCKYARD_SSH_HOST, DOCKYARD_SSH_PORT); see its message "
+                "above."
+            )
+        time.sleep(0.05)
+    return proc.pid
+
+
 def _run_startup(*, publish: bool) -> None:
     """Migrate the database, and publish every app's route (``dockyard.startup``), in a
     child process that exits once done. At a server start the agent and router are up by
@@ -227,8 +276,8 @@ def _stop_child(pid: int | None) -> None:
         os.waitpid(pid, 0)
 
 
-def _serve(settings: Settings, host: str | None, port: int | None, workers: int | None) -> None:
-    listen = Listen(host or settings.host, port or settings.port, settings.log_level)
+def _serve(settings: Settings, workers: int | None) -> None:
+    listen = Listen(settings.host, settings.port, settings.log_level)
     serve_workers(listen, workers or settings.workers)
 
 

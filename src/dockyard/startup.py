@@ -16,15 +16,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import shutil
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from dockyard.api.runtime import make_scheduler
-from dockyard.core import logs
+from dockyard.core import layout, logs
 from dockyard.core.settings import Settings
 from dockyard.db.migrate import upgrade
 from dockyard.db.session import Database
+from dockyard.releases.slugs import interrupted_builds
 from dockyard.routing.publish import publish_all
 from dockyard.scheduler.base import SchedulerUnavailable
 
@@ -72,6 +74,29 @@ def publish_routes(settings: Settings) -> None:
     log.info("published the routes of %d apps", count)
 
 
+def recover_builds(settings: Settings) -> None:
+    """Builds that were running when the server last stopped died with their API worker:
+    mark them failed, delete their half-made slugs, and empty the builds' scratch space."""
+
+    async def recover() -> int:
+        database = Database(settings.resolved_database_url, pool_size=1)
+        try:
+            async with database.session() as session:
+                return await interrupted_builds(session=session, data_dir=settings.data_dir)
+        finally:
+            await database.close()
+
+    count = asyncio.run(recover())
+    if count:
+        log.warning("%d builds were interrupted by the last stop; marked failed", count)
+    scratch = layout.tmp_dir(settings.data_dir)
+    for entry in scratch.iterdir() if scratch.is_dir() else ():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="The database work of a server start.")
     parser.add_argument("--publish", action="store_true", help="also publish every app's route")
@@ -80,6 +105,7 @@ def main() -> int:
     logs.configure(settings.log_level)
     migrate(settings)
     if args.publish:
+        recover_builds(settings)
         publish_routes(settings)
     return 0
 

@@ -19,6 +19,10 @@ from dockyard.api.middleware import APIConventions
 from dockyard.api.runtime import make_scheduler
 from dockyard.apps import process_routes
 from dockyard.apps import routes as app_routes
+from dockyard.builder import routes as builder_routes
+from dockyard.builder.intake import git_http
+from dockyard.builder.pipeline import Builder
+from dockyard.builder.runner import LocalRunner
 from dockyard.core.settings import Settings
 from dockyard.db.locks import AppLocks
 from dockyard.db.session import Database
@@ -37,7 +41,18 @@ V2_ROUTERS = (
     process_routes.router,
     routing_routes.router,
     cert_routes.router,
+    builder_routes.router,
 )
+
+
+def make_builder(app: FastAPI, settings: Settings) -> Builder:
+    return Builder(
+        settings=settings,
+        database=app.state.db,
+        scheduler=app.state.scheduler,
+        locks=app.state.locks,
+        runner=LocalRunner(memory=settings.build_memory, timeout=settings.build_timeout),
+    )
 
 
 def create_app(
@@ -58,6 +73,8 @@ def create_app(
             app.state.locks = AppLocks(app.state.db, settings.data_dir / "locks")
         if scheduler is None:
             app.state.scheduler = make_scheduler(settings)
+        if not hasattr(app.state, "builder"):
+            app.state.builder = make_builder(app, settings)
         if owned:
             # A served worker: move everything loaded so far (modules, routes, schemas) out of
             # the collector's reach, so full collections scan only what requests allocate.
@@ -65,6 +82,7 @@ def create_app(
         try:
             yield
         finally:
+            await app.state.builder.close()
             if scheduler is None:
                 await app.state.scheduler.aclose()
             if owned:
@@ -87,12 +105,15 @@ def create_app(
         app.state.locks = AppLocks(database, settings.data_dir / "locks")
     if scheduler is not None:
         app.state.scheduler = scheduler
+    if database is not None and scheduler is not None:
+        app.state.builder = make_builder(app, settings)
     errors.install(app)
     app.include_router(root.router)
     for router in V2_ROUTERS:
         app.include_router(router, prefix="/v2")
     for router in v1.ROUTERS:
         app.include_router(router, prefix="/v1")
+    app.include_router(git_http.router)
     app.add_middleware(APIConventions)
     return app
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.core import logs
+from dockyard.core.tasks import TaskSet
 from dockyard.router import PORTS_FILE
 from dockyard.router.proxy import ClientConnection, Options, Proxy
 from dockyard.router.table import RouteTable
@@ -26,7 +27,6 @@ from dockyard.router.tls import Certificates
 from dockyard.scheduler.base import SchedulerUnavailable
 from dockyard.scheduler.local.client import LocalScheduler
 from dockyard.scheduler.local.pods import write_json
-from dockyard.scheduler.local.tasks import TaskSet
 
 log = logging.getLogger("dockyard.router")
 RESUBSCRIBE_AFTER = 0.5

@@ -1,0 +1,1 @@
+"""Builds from source: intake (git push, uploads), the build pipeline and buildpacks."""

@@ -1,0 +1,1 @@
+"""The ways source reaches a build: git over SSH and over HTTP, and uploads."""
