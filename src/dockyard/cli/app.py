@@ -15,9 +15,11 @@ from dockyard.cli import (
     apps,
     auth,
     autoscale,
+    buildpacks,
     builds,
     certs,
     config,
+    deploy,
     domains,
     healthchecks,
     keys,
@@ -37,13 +39,15 @@ from dockyard.cli.context import JsonOpt, current_profile
 from dockyard.cli.topic import guarded
 from dockyard.client import ClientError, DockyardClient, ProfileError
 
-# ``run`` and ``logs`` join the apps topic when their module is imported.
-assert logs.__name__
+# ``run`` and ``logs`` join the apps topic, ``deploy`` the builds topic, when their module
+# is imported.
+assert logs.__name__ and deploy.__name__
 
 TOPICS = (
     auth.topic,
     apps.topic,
     builds.topic,
+    buildpacks.topic,
     releases.topic,
     config.topic,
     limits.topic,
@@ -73,8 +77,9 @@ app = typer.Typer(
         "(dockyard apps create); `dockyard <topic>` alone lists. App commands take "
         "-a/--app, or use the app of the git remote named 'dockyard'. Read commands "
         "take --json for scripts.\n\n"
-        "Start with: dockyard register <controller URL>, dockyard apps:create, "
-        "dockyard builds:create <source>, dockyard open."
+        "Start with: dockyard register <controller URL>, dockyard keys:add, "
+        "dockyard apps:create, then git push dockyard main (or dockyard deploy), "
+        "dockyard open."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,

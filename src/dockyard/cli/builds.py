@@ -1,5 +1,6 @@
-"""Builds: builds:list and builds:create IMAGE (also ``dockyard pull``, as in Deis), which
-deploys the build as a new release under a spinner.
+"""Builds: builds:list, builds:log UUID (a build's output) and builds:create IMAGE (also
+``dockyard pull``, as in Deis), which deploys the build as a new release under a spinner.
+``dockyard deploy`` (uploading a directory) joins this topic from ``dockyard.cli.deploy``.
 
 On the local scheduler IMAGE is a directory or a .tar/.tar.gz archive on the controller's
 host, under its ``DOCKYARD_LOCAL_SOURCE_ROOTS``; a relative path that exists here (``.``) is
@@ -83,11 +84,35 @@ def list_builds(
         output.print_json(builds)
         return
     output.table(
-        ["UUID", "CREATED", "SOURCE", "PROCESS TYPES"],
-        [(b["uuid"], b["created"], _source(b), sorted(b["procfile"])) for b in builds],
+        ["UUID", "CREATED", "SOURCE", "STATUS", "BUILDPACK", "PROCESS TYPES"],
+        [
+            (
+                b["uuid"],
+                b["created"],
+                _source(b),
+                b.get("status") or "succeeded",
+                b.get("buildpack") or None,
+                sorted(b["procfile"]),
+            )
+            for b in builds
+        ],
         title=f"{app_id} Builds",
-        empty=f"{app_id} has no builds yet. Deploy one with `dockyard builds:create <source>`.",
+        empty=f"{app_id} has no builds yet. Deploy with `git push dockyard main` or "
+        "`dockyard deploy`.",
     )
+
+
+@topic.command("log")
+def log(
+    build: Annotated[str, typer.Argument(help="The build's UUID (see builds:list).")],
+    app: AppOpt = None,
+) -> None:
+    """Print the output of a build (of a source uploaded by `dockyard deploy`)."""
+    app_id = app_name(app)
+    with session() as client:
+        text = client.build_log(app_id, build)
+    if text:
+        typer.echo(text, nl=not text.endswith("\n"))
 
 
 @topic.command("create", aliases=("pull",))

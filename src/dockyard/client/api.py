@@ -1,7 +1,7 @@
 """``DockyardClient``: the typed client of the controller API, one method per endpoint,
 shared by the CLI and the tests. This module holds the accounts and apps endpoints (auth,
-users, administrators, keys, apps, collaborators); ``deploy`` and ``routing`` hold the rest,
-and ``base`` the plumbing.
+users, administrators, keys, apps, collaborators); ``deploy``, ``routing`` and
+``buildpacks`` hold the rest, and ``base`` the plumbing.
 
 Every failure becomes a ``ClientError`` carrying the server's message (or a readable
 connection error); lists follow ``next`` until the last page. Methods return the JSON the
@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from dockyard.client.base import BaseClient, normalize_url, seg
+from dockyard.client.buildpacks import BuildpackAPI
 from dockyard.client.deploy import DeployAPI
 from dockyard.client.errors import ClientError
 from dockyard.client.models import Admin, App, Key, User
@@ -21,7 +22,7 @@ from dockyard.client.routing import RoutingAPI
 __all__ = ["BaseClient", "DockyardClient", "normalize_url"]
 
 
-class DockyardClient(DeployAPI, RoutingAPI):
+class DockyardClient(DeployAPI, RoutingAPI, BuildpackAPI):
     """A session with one controller. Use it as a context manager, or call ``close()``."""
 
     # -- auth -----------------------------------------------------------------------------

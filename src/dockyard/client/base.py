@@ -9,7 +9,8 @@ start processes, so they use ``deploy_timeout`` instead of the short default.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
@@ -98,6 +99,30 @@ class BaseClient:
     def host(self) -> str:
         return httpx.URL(self.url).host
 
+    def _headers(self, auth: bool, extra: Mapping[str, str] | None) -> dict[str, str]:
+        headers = dict(extra or {})
+        if auth and self.token:
+            headers["Authorization"] = f"token {self.token}"
+        return headers
+
+    def _transport_error(self, exc: httpx.HTTPError, *, answered: bool = False) -> ClientError:
+        """A readable ``ClientError`` for a timeout or a connection failure; ``answered``:
+        the controller had started its answer (a streamed one) when it happened."""
+        if isinstance(exc, httpx.TimeoutException):
+            wait = "stopped answering" if answered else "did not answer in time"
+            return ClientError(0, f"The controller at {self.url} {wait}.")
+        reason = str(exc) or type(exc).__name__
+        if answered:
+            return ClientError(0, f"The connection to the controller at {self.url} broke: {reason}")
+        return ClientError(0, f"Cannot reach the controller at {self.url}: {reason}")
+
+    def _note(self, response: httpx.Response) -> None:
+        """Keep the API version and the release number the controller reported."""
+        self.api_version = response.headers.get("DEIS_API_VERSION", self.api_version)
+        release = response.headers.get("Deis-Release")
+        if release and release.isdigit():
+            self.last_release = int(release)
+
     def request(
         self,
         method: str,
@@ -107,28 +132,65 @@ class BaseClient:
         params: dict[str, Any] | None = None,
         auth: bool = True,
         timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
-        """Send one request; any answer outside 2xx raises ``ClientError``."""
-        headers = {}
-        if auth and self.token:
-            headers["Authorization"] = f"token {self.token}"
+        """Send one request; any answer outside 2xx raises ``ClientError``. ``data`` and
+        ``files`` send a form (``multipart/form-data`` with files)."""
         extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         try:
             response = self._http.request(
-                method, path, json=json, params=params, headers=headers, **extra
+                method,
+                path,
+                json=json,
+                params=params,
+                headers=self._headers(auth, headers),
+                data=data,
+                files=files,
+                **extra,
             )
-        except httpx.TimeoutException:
-            raise ClientError(0, f"The controller at {self.url} did not answer in time.") from None
         except httpx.HTTPError as exc:
-            reason = str(exc) or type(exc).__name__
-            raise ClientError(0, f"Cannot reach the controller at {self.url}: {reason}") from None
-        self.api_version = response.headers.get("DEIS_API_VERSION", self.api_version)
-        release = response.headers.get("Deis-Release")
-        if release and release.isdigit():
-            self.last_release = int(release)
+            raise self._transport_error(exc) from None
+        self._note(response)
         if response.is_success:
             return response
         raise ClientError.from_response(response)
+
+    @contextmanager
+    def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: Iterator[bytes] | bytes | None = None,
+        params: dict[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> Iterator[httpx.Response]:
+        """Send one request (``content`` may be an iterator of chunks) and hand over the
+        answer unread, for the caller to stream. An answer outside 2xx is read and raises
+        ``ClientError``; so does a timeout or a broken connection, also while the caller
+        reads."""
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        answered = False
+        try:
+            with self._http.stream(
+                method,
+                path,
+                content=content,
+                params=params,
+                headers=self._headers(True, headers),
+                **extra,
+            ) as response:
+                answered = True
+                self._note(response)
+                if not response.is_success:
+                    response.read()
+                    raise ClientError.from_response(response)
+                yield response
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, answered=answered) from None
 
     def _json(
         self,
@@ -138,11 +200,15 @@ class BaseClient:
         json: Any = None,
         auth: bool = True,
         deploys: bool = False,
+        data: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> Any:
         """The decoded answer (``None`` for 204). ``deploys``: the call may start processes,
         so it may take as long as a deploy."""
         timeout = self.deploy_timeout if deploys else None
-        response = self.request(method, path, json=json, auth=auth, timeout=timeout)
+        response = self.request(
+            method, path, json=json, auth=auth, timeout=timeout, data=data, files=files
+        )
         if response.status_code == 204 or not response.content:
             return None
         try:
@@ -185,8 +251,7 @@ class BaseClient:
         try:
             response = self._http.get("/v2/")
         except httpx.HTTPError as exc:
-            reason = str(exc) or type(exc).__name__
-            raise ClientError(0, f"Cannot reach the controller at {self.url}: {reason}") from None
+            raise self._transport_error(exc) from None
         api = response.headers.get("DEIS_API_VERSION") or response.headers.get("DRYCC_API_VERSION")
         if response.status_code != 401 or api is None:
             raise ClientError(

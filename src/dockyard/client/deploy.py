@@ -1,5 +1,6 @@
-"""The release engine's endpoints: config, builds, releases and rollback, and an app's
-processes (scale, pods, restart, one-off runs, logs).
+"""The release engine's endpoints: config, builds (and uploading a source to build with
+its streamed build output), releases and rollback, and an app's processes (scale, pods,
+restart, one-off runs, logs).
 
 Calls that change what runs (a config or build change, rollback, scale, restart, run) wait
 for the deploy, so they use the client's ``deploy_timeout``. Config and build changes leave
@@ -8,13 +9,41 @@ the new release's number in ``last_release``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, cast
+import json
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, BinaryIO, cast
+
+import httpx
 
 from dockyard.client.base import BaseClient, app_path
-from dockyard.client.models import Build, Config, Pod, Release, RunResult
+from dockyard.client.errors import ClientError
+from dockyard.client.models import Build, Config, Pod, Release, RunResult, SourceEvent
 
 CONFIG_FIELDS = ("values", "memory", "cpu", "tags", "registry", "healthcheck")
+UPLOAD_CHUNK = 64 * 1024
+
+
+def _event(line: str) -> SourceEvent:
+    """One line of a build's stream, decoded."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        raise ClientError(
+            0, f"The controller sent a build line that is not a JSON object: {line[:200]}"
+        )
+    return cast(SourceEvent, event)
+
+
+def _chunks(stream: BinaryIO, on_progress: Callable[[int], None] | None) -> Iterator[bytes]:
+    """``stream`` in chunks; ``on_progress`` gets the bytes sent after each one went out."""
+    sent = 0
+    while chunk := stream.read(UPLOAD_CHUNK):
+        yield chunk
+        sent += len(chunk)
+        if on_progress is not None:
+            on_progress(sent)
 
 
 class DeployAPI(BaseClient):
@@ -74,6 +103,55 @@ class DeployAPI(BaseClient):
         if dockerfile:
             body["dockerfile"] = dockerfile
         return cast(Build, self._json("POST", app_path(app_id, "builds"), json=body, deploys=True))
+
+    def build_log(self, app_id: str, build_uuid: str) -> str:
+        """The output of a build (of an uploaded source)."""
+        path = app_path(app_id, "builds", build_uuid, "log")
+        return self.request("GET", path, headers={"Accept": "text/plain, */*"}).text
+
+    def upload_source(
+        self,
+        app_id: str,
+        stream: BinaryIO,
+        size: int,
+        *,
+        sha: str | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> Iterator[SourceEvent]:
+        """Upload a ``.tar.gz`` of the app's source (``size`` bytes from ``stream``) to be
+        built and deployed; yield the controller's answer one line at a time as it comes:
+        ``{"log": ...}`` for each line of build output, then the result, ``build`` and
+        ``release`` or ``error``. Nothing is sent before the first ``next()``.
+
+        ``on_progress`` gets the number of bytes sent so far. Waits between lines may be
+        as long as ``deploy_timeout``. A stream that ends without a result raises
+        ``ClientError``, as does an answer outside 2xx (before the build starts)."""
+        headers = {
+            "Content-Type": "application/gzip",
+            "Content-Length": str(size),
+            "Accept": "application/x-ndjson, application/json",
+        }
+        timeout = httpx.Timeout(self.deploy_timeout, connect=self._http.timeout.connect)
+        with self.stream(
+            "POST",
+            app_path(app_id, "sources") + "/",
+            content=_chunks(stream, on_progress),
+            params={"sha": sha} if sha else None,
+            headers=headers,
+            timeout=timeout,
+        ) as response:
+            for line in response.iter_lines():
+                if not line.strip():
+                    continue
+                event = _event(line)
+                yield event
+                if "build" in event or "error" in event:
+                    return
+        raise ClientError(
+            0,
+            f"The connection to the controller at {self.url} ended before the build finished "
+            "(no result came back). Check `dockyard builds:list` and `dockyard releases`.",
+        )
 
     # -- releases -------------------------------------------------------------------------
 

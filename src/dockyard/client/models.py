@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class User(TypedDict):
@@ -84,6 +84,8 @@ class Config(TypedDict):
 
 
 class Build(TypedDict):
+    """``status`` and ``buildpack`` come with builds of uploaded sources (``deploy``)."""
+
     uuid: str
     app: str
     owner: str
@@ -91,6 +93,27 @@ class Build(TypedDict):
     sha: str
     procfile: dict[str, str]
     dockerfile: str
+    created: str
+    updated: str
+    status: NotRequired[str]
+    buildpack: NotRequired[str | None]
+
+
+class SourceEvent(TypedDict, total=False):
+    """One line of the stream that answers a source upload: a ``log`` line of the build,
+    else the last line: ``build`` and ``release`` on success, ``error`` (perhaps with the
+    ``build``) on failure."""
+
+    log: str
+    build: Build
+    release: Release
+    error: str
+
+
+class Buildpack(TypedDict):
+    name: str
+    owner: str
+    size: int
     created: str
     updated: str
 
