@@ -141,7 +141,8 @@ def test_create_adds_git_remote_and_commands_infer_the_app(
     app = app_name()
     out = cli.ok("apps:create", app).output
     url = _git("remote", "get-url", "dockyard")
-    assert url == f"ssh://git@127.0.0.1:2222/{app}.git"
+    # The port is the one the controller's SSH endpoint listens on, as it says.
+    assert url == f"ssh://git@127.0.0.1:{cli.server.ssh_port}/{app}.git"
     assert url in out
     # Without -a, the app comes from the remote.
     assert json.loads(cli.ok("apps:info", "--json").stdout)["id"] == app

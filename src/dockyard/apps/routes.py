@@ -59,7 +59,10 @@ async def create_app(
         reserved=settings.reserved,
         platform_domain=settings.platform_domain,
     )
-    return JSON(app_out(app, actor.username, settings.app_domain), status_code=201)
+    response = JSON(app_out(app, actor.username, settings.app_domain), status_code=201)
+    # Where `git push` goes over SSH: the CLI builds the app's git remote with this port.
+    response.headers["Dockyard-Git-SSH-Port"] = str(settings.ssh_port)
+    return response
 
 
 @router.get("/apps/{app_id}", responses={200: {"model": AppOut}, **errors(401, 403, 404)})

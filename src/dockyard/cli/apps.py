@@ -49,7 +49,7 @@ def create(
     with session() as client:
         with output.spinner("Creating application..."):
             app = client.create_app(name)
-        git_url = context.builder_remote(client.url, app["id"])
+        git_url = context.builder_remote(client.url, app["id"], client.git_ssh_port)
     if json:
         output.print_json(app)
     else:

@@ -103,12 +103,13 @@ def app_from_remote_url(url: str) -> str | None:
     return name or None
 
 
-def builder_remote(controller: str, app_id: str) -> str:
-    """Where ``git push`` goes: the builder's SSH endpoint on the controller host."""
+def builder_remote(controller: str, app_id: str, port: int | None = None) -> str:
+    """Where ``git push`` goes: the builder's SSH endpoint on the controller host, on the
+    port the controller named (Deis's 2222 when it named none)."""
     host = httpx.URL(controller).host
     if ":" in host:  # an IPv6 literal
         host = f"[{host}]"
-    return f"ssh://git@{host}:{BUILDER_PORT}/{app_id}.git"
+    return f"ssh://git@{host}:{port or BUILDER_PORT}/{app_id}.git"
 
 
 def add_remote(url: str, name: str = REMOTE) -> None:

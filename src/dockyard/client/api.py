@@ -122,8 +122,13 @@ class DockyardClient(DeployAPI, RoutingAPI, BuildpackAPI):
         return cast(list[App], self._list("/v2/apps/", limit=limit))
 
     def create_app(self, app_id: str | None = None) -> App:
+        """Create an app. A Dockyard controller also says which port its git SSH endpoint
+        listens on; it is kept in ``git_ssh_port`` (``None`` from other controllers)."""
         body = {"id": app_id} if app_id else {}
-        return cast(App, self._json("POST", "/v2/apps/", json=body))
+        response = self.request("POST", "/v2/apps/", json=body)
+        port = response.headers.get("Dockyard-Git-SSH-Port", "")
+        self.git_ssh_port = int(port) if port.isdigit() else None
+        return cast(App, response.json())
 
     def app(self, app_id: str) -> App:
         return cast(App, self._json("GET", f"/v2/apps/{seg(app_id)}/"))

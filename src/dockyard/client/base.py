@@ -68,6 +68,7 @@ class BaseClient:
         self.token = token
         self.api_version: str | None = None
         self.last_release: int | None = None
+        self.git_ssh_port: int | None = None
         self.deploy_timeout = deploy_timeout
         headers = {
             "Accept": "application/json",
