@@ -9,12 +9,13 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from dockyard.scheduler.base import DeploySpec, PodState, ReleaseSpec, RunSpec
-from dockyard.scheduler.local import LocalScheduler
+from dockyard.scheduler.base import DeploySpec, PodState, ReleaseSpec, RouteSpec, RunSpec
+from dockyard.scheduler.local import LocalScheduler, routes
 from dockyard.scheduler.local.agent import Agent
 from dockyard.scheduler.local.client import spawn_agent
 from dockyard.scheduler.local.node import NodeOptions
@@ -403,3 +404,34 @@ async def test_run_output_is_capped(build_dir: Path, app_name: str) -> None:
     result = await run_command(spec, name=f"{app_name}-run-1-aaaaa", time_limit=5, output_limit=100)
     assert result.truncated and result.exit_code == 0
     assert result.output == "x" * 100 + "\n[output truncated at 100 bytes]\n"
+
+
+async def test_route_watchers_hear_of_new_backends_when_the_deploy_returns(
+    agent: Agent, build_dir: Path, app_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With the readiness poll out of the way, only the deploy itself can tell the watcher.
+    monkeypatch.setattr(routes, "POLL", 60.0)
+    tables: list[dict[str, Any]] = []
+    got = asyncio.Event()
+
+    async def send(table: object) -> None:
+        assert isinstance(table, dict)
+        tables.append(table)
+        got.set()
+
+    await agent.route(RouteSpec(app=app_name, hosts=(f"{app_name}.example.test",)))
+    watcher = asyncio.create_task(agent.feed.watch(send))
+    try:
+        await got.wait()
+        assert tables[-1]["apps"][app_name]["backends"] == []
+        got.clear()
+        spec = release(app_name, build_dir, {"web": WEB_COMMAND})
+        await agent.deploy(DeploySpec(spec, {"web": 1}))
+        # No sleep: the watcher runs at the next turn of the loop.
+        async with asyncio.timeout(1.0):
+            await got.wait()
+        (pod,) = await agent.pods(app_name)
+        assert tables[-1]["apps"][app_name]["backends"] == [pod.port]
+    finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)

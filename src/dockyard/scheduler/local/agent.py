@@ -225,6 +225,9 @@ class Agent:
             for ptype, index in plan:
                 new.append(await self.node.create(release, ptype, index))
             await self._await_ready(new)
+            # The router hears of the new backends now, not at its next poll: a client
+            # that calls as soon as the deploy returns reaches them.
+            self.feed.notify()
         except BaseException:
             await asyncio.shield(self._stop(new))
             raise
