@@ -81,12 +81,14 @@ class DockyardServer:
         self.port = free_port()
         self.router_http = free_port()
         self.router_https = free_port()
+        self.ssh = free_port()
         full_env = dict(
             os.environ,
             DOCKYARD_DATA_DIR=str(self.tmp / "data"),
             DOCKYARD_LOG_LEVEL="warning",
             DOCKYARD_ROUTER_HTTP_PORT=str(self.router_http),
             DOCKYARD_ROUTER_HTTPS_PORT=str(self.router_https),
+            DOCKYARD_SSH_PORT=str(self.ssh),
             **(env or {}),
         )
         cmd = [sys.executable, "-m", "dockyard", "server", "--port", str(self.port)]

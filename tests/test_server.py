@@ -7,11 +7,14 @@ restart, are re-adopted (the same pods), and are routed again."""
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,30 +25,11 @@ import pytest
 from dockyard.core.settings import unreachable_by_others
 from tests.releases.helpers import marked_pids
 from tests.router.app import write_router_app
+from tests.servers import free_port, processes_naming
 
 AGENT = b"dockyard.scheduler.local.agent"
 ROUTER = b"dockyard.router"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def processes_naming(needle: str) -> dict[int, bytes]:
-    found: dict[int, bytes] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if stat[stat.rfind(")") + 2] not in "ZX" and needle.encode() in cmdline:
-            found[int(entry)] = cmdline
-    return found
+SSH = b"dockyard.builder.intake.ssh"
 
 
 def wait_for(check, within: float = 20.0) -> None:  # type: ignore[no-untyped-def]
@@ -69,6 +53,7 @@ class ServerProcess:
             DOCKYARD_LOCAL_SOURCE_ROOTS=str(base),
             DOCKYARD_ROUTER_HTTP_PORT=str(self.router),
             DOCKYARD_ROUTER_HTTPS_PORT=str(free_port()),
+            DOCKYARD_SSH_PORT=str(free_port()),
             DOCKYARD_ARGON2_TIME_COST="1",
             DOCKYARD_ARGON2_MEMORY_KIB="1024",
             DOCKYARD_SETTLE_TIME="0.3",
@@ -107,11 +92,11 @@ class ServerProcess:
         )
 
     def ours(self) -> dict[int, bytes]:
-        """The agent and router of this server's data dir."""
+        """The agent, router and git SSH endpoint of this server's data dir."""
         return {
             pid: cmd
             for pid, cmd in processes_naming(str(self.base / "data")).items()
-            if AGENT in cmd or ROUTER in cmd
+            if AGENT in cmd or ROUTER in cmd or SSH in cmd
         }
 
     def kill_everything(self) -> None:
@@ -134,7 +119,7 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
 
 def test_sigterm_stops_the_server_its_agent_and_its_router(server: ServerProcess) -> None:
     server.start(workers=1)
-    assert len(server.ours()) == 2
+    assert len(server.ours()) == 3
     r = httpx.get(f"http://127.0.0.1:{server.router}/", headers={"Host": "nothing.example.test"})
     assert r.status_code == 404
     assert server.proc is not None
@@ -147,11 +132,12 @@ def test_sigterm_stops_the_server_its_agent_and_its_router(server: ServerProcess
     assert f"API serving on http://127.0.0.1:{server.port} with 1 worker\n" in log
     assert f"router serving http on 127.0.0.1:{server.router}" in log
     assert "pod limits via " in log
+    assert "git over SSH on 127.0.0.1:" in log and "host key SHA256:" in log
 
 
 def test_a_killed_server_takes_its_agent_and_router_along(server: ServerProcess) -> None:
     server.start(workers=2)
-    assert len(server.ours()) == 2
+    assert len(server.ours()) == 3  # the agent, the router and the git SSH endpoint
     assert server.proc is not None
     server.proc.kill()
     server.proc.wait()
@@ -232,7 +218,8 @@ def test_an_unreachable_cluster_does_not_stop_the_server(server: ServerProcess) 
     )
     server.env.update(DOCKYARD_SCHEDULER="kubernetes", DOCKYARD_KUBECONFIG=str(kubeconfig))
     server.start()
-    assert server.ours() == {}
+    # Only the git SSH endpoint, which answers pushes with why they cannot be built there.
+    assert [SSH in cmd for cmd in server.ours().values()] == [True]
     with httpx.Client(base_url=server.url, timeout=30) as api:
         user = {"username": "root", "password": "pw-root", "email": "r@example.test"}
         api.post("/v2/auth/register", json=user).raise_for_status()
@@ -375,3 +362,60 @@ def test_a_taken_api_port_is_a_clear_error(server: ServerProcess) -> None:
     assert f"The API cannot listen on 127.0.0.1:{server.port}" in done.stderr
     assert "Traceback" not in done.stderr
     assert server.ours() == {}  # the agent and router it had started are stopped
+
+
+def test_a_build_interrupted_by_a_killed_server_ends_and_is_marked_failed(
+    server: ServerProcess,
+) -> None:
+    """Killing the server mid-build stops the build (its processes die with the API worker
+    that ran it); the next start marks it failed and clears what it left in the data dir."""
+    marker = f"interrupted-{secrets.token_hex(4)}"
+    pack = server.base / "slow-pack"
+    (pack / "bin").mkdir(parents=True)
+    (pack / "bin" / "compile").write_text(
+        f"#!/bin/sh\necho building\nexec sh -c 'sleep 300; :' {marker}\n"
+    )
+    (pack / "bin" / "compile").chmod(0o755)
+    server.start()
+    with httpx.Client(base_url=server.url, timeout=60) as api:
+        user = {"username": "root", "password": "pw-root", "email": "r@example.test"}
+        api.post("/v2/auth/register", json=user).raise_for_status()
+        api.headers["Authorization"] = (
+            "token " + api.post("/v2/auth/login", json=user).json()["token"]
+        )
+        api.post("/v2/apps", json={"id": "halfway"}).raise_for_status()
+        api.post(
+            "/v2/apps/halfway/config", json={"values": {"BUILDPACK_URL": str(pack)}}
+        ).raise_for_status()
+        archive = io.BytesIO()
+        with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+            info = tarfile.TarInfo("README")
+            tar.addfile(info, io.BytesIO(b""))
+        with api.stream(
+            "POST",
+            "/v2/apps/halfway/sources",
+            content=archive.getvalue(),
+            headers={"Content-Type": "application/gzip"},
+        ) as response:
+            seen = []
+            for line in response.iter_lines():
+                seen.append(line)
+                if '"building"' in line:
+                    break
+            assert '"building"' in seen[-1], seen
+            wait_for(lambda: bool(marked_pids(marker)))
+            assert server.proc is not None
+            server.proc.kill()
+            server.proc.wait()
+    wait_for(lambda: not marked_pids(marker), within=20)
+
+    server.start()
+    with httpx.Client(base_url=server.url, timeout=60) as api:
+        api.headers["Authorization"] = (
+            "token " + api.post("/v2/auth/login", json=user).json()["token"]
+        )
+        builds = api.get("/v2/apps/halfway/builds").json()["results"]
+    assert [b["status"] for b in builds] == ["failed"]
+    assert "interrupted by the last stop" in server.log.read_text()
+    assert list((server.base / "data" / "tmp").iterdir()) == []
+    assert list((server.base / "data" / "builds" / "halfway").iterdir()) == []

@@ -15,21 +15,18 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
 from dockyard.cli.app import app
 from dockyard.client import ClientError, DockyardClient
 from tests.releases.helpers import marked_pids, write_app
+from tests.servers import cmdline, free_port, running_server, server_env
 
 ADMIN = "root-admin"
 PASSWORD = "s3cret-pw"
@@ -41,78 +38,24 @@ class Server:
     log: Path
     sources: Path
     router_port: int
+    ssh_port: int
     admin: str = ADMIN
     password: str = PASSWORD
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the server did not become healthy:\n{log.read_text()}")
-
-
-def _processes_using(path: Path) -> list[int]:
-    """Live processes whose command line names ``path`` (the server's node agent, its pods)."""
-    needle = str(path).encode()
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if stat[stat.rfind(")") + 2] not in "ZX" and needle in cmdline:
-            found.append(int(entry))
-    return found
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return "?"
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    # Ctrl-C. (On SIGTERM uvicorn re-raises the signal after its shutdown, so the server
-    # dies before it can stop its node agent.)
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base = tmp_path_factory.mktemp("controller")
     sources = tmp_path_factory.mktemp("sources")
-    port, router_port = _free_port(), _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKYARD_")}
-    env.update(
+    port, router_port, ssh_port = free_port(), free_port(), free_port()
+    env = server_env(
         DOCKYARD_DATA_DIR=str(base / "data"),
         DOCKYARD_PLATFORM_DOMAIN="example.test",
         DOCKYARD_LOG_LEVEL="warning",
         DOCKYARD_LOCAL_SOURCE_ROOTS=str(sources),
         DOCKYARD_ROUTER_HTTP_PORT=str(router_port),
-        DOCKYARD_ROUTER_HTTPS_PORT=str(_free_port()),
+        DOCKYARD_ROUTER_HTTPS_PORT=str(free_port()),
+        DOCKYARD_SSH_PORT=str(ssh_port),
         DOCKYARD_SETTLE_TIME="0.3",
         DOCKYARD_ARGON2_TIME_COST="1",
         DOCKYARD_ARGON2_MEMORY_KIB="1024",
@@ -120,26 +63,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         # default when the tests run as root) could not reach the build copies under them.
         DOCKYARD_APP_USER="",
     )
-    log = base / "server.log"
-    cmd = [sys.executable, "-m", "dockyard", "server", "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--workers", "1"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=base)
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc, log)
+    with running_server(base, env, port=port):
         # The first user registered becomes the administrator.
         with DockyardClient(url) as client:
             assert client.register(ADMIN, PASSWORD, "admin@example.test")["is_superuser"]
-        yield Server(url=url, log=log, sources=sources, router_port=router_port)
-    finally:
-        _stop(proc)
-        # The server stops the node agent it started; make sure nothing of ours outlives it.
-        leftovers = {pid: _cmdline(pid) for pid in _processes_using(base)}
-        for pid in leftovers:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        assert not leftovers, f"the server left processes behind: {leftovers}"
+        yield Server(
+            url=url,
+            log=base / "server.log",
+            sources=sources,
+            router_port=router_port,
+            ssh_port=ssh_port,
+        )
 
 
 @pytest.fixture
@@ -273,7 +208,7 @@ def deploy(cli: Cli, server: Server) -> Iterator[Deployer]:
         deadline = time.monotonic() + 10
         while marked_pids(marker) and time.monotonic() < deadline:
             time.sleep(0.1)
-        leaked = {pid: _cmdline(pid) for pid in marked_pids(marker)}
+        leaked = {pid: cmdline(pid) for pid in marked_pids(marker)}
         for pid in leaked:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

@@ -27,6 +27,8 @@ APP_COMMANDS: dict[str, list[str]] = {
     "apps:logs": [],
     "builds:list": [],
     "builds:create": ["/nonexistent"],
+    "builds:deploy": [],
+    "builds:log": ["some-uuid"],
     "releases:list": [],
     "releases:info": ["v1"],
     "releases:rollback": [],
@@ -106,6 +108,9 @@ OTHER_READS = ["apps:list", "keys:list", "certs:list", "auth:whoami", "version"]
 JSON_ELSEWHERE = {
     "apps:create",
     "builds:create",
+    "builds:deploy",
+    "buildpacks:add",
+    "buildpacks:list",  # to OTHER_READS once the controller serves /v2/buildpacks/
     "apps:run",
     "auth:regenerate",
     "certs:info",

@@ -141,6 +141,7 @@ def start_server(port: int, data_dir: Path, log_path: Path) -> subprocess.Popen[
         # The edge router on free ports: nothing is fuzzed through it, but it must start.
         DOCKYARD_ROUTER_HTTP_PORT=str(free_port()),
         DOCKYARD_ROUTER_HTTPS_PORT=str(free_port()),
+        DOCKYARD_SSH_PORT=str(free_port()),
         PYTHONUNBUFFERED="1",
     )
     env.pop("DOCKYARD_DATABASE_URL", None)

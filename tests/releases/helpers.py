@@ -11,7 +11,6 @@ argument, so the test can find (and count) its processes.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -21,6 +20,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import Account
+from tests.servers import processes_naming
 
 WEB = r"""
 import json, os, sys
@@ -205,18 +205,4 @@ async def eventually(
 
 def marked_pids(marker: str) -> list[int]:
     """Live (non-zombie) processes whose command line carries ``marker``."""
-    found = []
-    needle = marker.encode()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if stat[stat.rfind(")") + 2] in "ZX":
-            continue
-        if needle in cmdline and int(entry) != os.getpid():
-            found.append(int(entry))
-    return found
+    return list(processes_naming(marker))

@@ -76,7 +76,11 @@ async def test_build_from_directory_deploys_release_v2(
         "dockerfile",
         "created",
         "updated",
+        "status",
+        "buildpack",
     }
+    assert body["status"] == "succeeded"
+    assert body["buildpack"] == ""
     assert UUID.match(body["uuid"])
     assert TIMESTAMP.match(body["created"])
     assert body["app"] == "bld-dir"
