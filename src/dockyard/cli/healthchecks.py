@@ -2,10 +2,12 @@
 healthchecks:set liveness|readiness httpGet|tcpSocket|exec ARGS... --type web, and
 healthchecks:unset liveness|readiness... --type web.
 
-The controller replaces a process type's probes as a whole, so set and unset read the
-current ones, change one kind, and send the process type back (``null`` when none is left).
-A readiness probe gates a deploy; a failing liveness probe restarts the pod. On the local
-scheduler a probe's port always means the pod's own ``$PORT``.
+The controller merges probes per kind, so set sends the one kind it sets and unset sends
+``null`` for each kind it removes (the type goes when none is left). Besides process types
+there is the Deis key ``web/cmd`` (``--type web/cmd``): the web process, or ``cmd`` for an
+image run with its default command; Deis clients set their probes there, and a probe set for
+the type itself wins over it. A readiness probe gates a deploy; a failing liveness probe
+restarts the pod. On the local scheduler a probe's port means a web pod's own ``$PORT``.
 """
 
 from __future__ import annotations
@@ -49,7 +51,15 @@ class Action(StrEnum):
     exec = "exec"
 
 
-TypeOpt = Annotated[str, typer.Option("--type", "-t", help="The process type the probe is for.")]
+WEB_CMD = "web/cmd"
+TypeOpt = Annotated[
+    str,
+    typer.Option(
+        "--type",
+        "-t",
+        help="The process type the probe is for, or web/cmd (web, or an image's cmd).",
+    ),
+]
 
 
 def _seconds(name: str, help_text: str) -> Any:
@@ -94,7 +104,8 @@ def show(app_id: str, healthcheck: dict[str, dict[str, Any]]) -> None:
 def list_healthchecks(
     app: AppOpt = None,
     ptype: Annotated[
-        str | None, typer.Option("--type", "-t", help="Only this process type.")
+        str | None,
+        typer.Option("--type", "-t", help="Only this process type (web and cmd: with web/cmd)."),
     ] = None,
     json: JsonOpt = False,
 ) -> None:
@@ -103,7 +114,9 @@ def list_healthchecks(
     with session() as client:
         healthcheck = client.config(app_id)["healthcheck"]
     if ptype:
-        healthcheck = {k: v for k, v in healthcheck.items() if k == ptype}
+        # web/cmd probes apply to web and cmd too, so they show with those types.
+        keys = {ptype, WEB_CMD} if ptype in ("web", "cmd") else {ptype}
+        healthcheck = {k: v for k, v in healthcheck.items() if k in keys}
     if json:
         output.print_json(healthcheck)
     else:
@@ -183,10 +196,9 @@ def set_healthcheck(
     probe.update({k: v for k, v in timings.items() if v is not None})
     app_id = app_name(app)
     with session() as client:
-        current = dict(client.config(app_id)["healthcheck"].get(ptype) or {})
-        current[f"{kind}Probe"] = probe
+        change = {ptype: {f"{kind}Probe": probe}}
         with output.spinner(f"Applying the {kind} check to {app_id} {ptype}...") as timer:
-            config = client.set_config(app_id, healthcheck={ptype: current})
+            config = client.set_config(app_id, healthcheck=change)
         deployed(client, f"Set the {kind} check of {ptype}", timer)
     show(app_id, config["healthcheck"])
 
@@ -205,11 +217,15 @@ def unset_healthcheck(
     """Remove health checks of a process type, and restart it."""
     app_id = app_name(app)
     with session() as client:
-        current = dict(client.config(app_id)["healthcheck"].get(ptype) or {})
+        healthcheck = client.config(app_id)["healthcheck"]
+        current = healthcheck.get(ptype) or {}
         for kind in kinds:
-            if current.pop(f"{kind}Probe", None) is None:
-                raise ProfileError(f"{app_id} has no {kind} check for {ptype}.")
-        change = {ptype: current or None}
+            if not current.get(f"{kind}Probe"):
+                hint = ""
+                if ptype in ("web", "cmd") and (healthcheck.get(WEB_CMD) or {}).get(f"{kind}Probe"):
+                    hint = f" (it has one for {WEB_CMD}: use --type {WEB_CMD})"
+                raise ProfileError(f"{app_id} has no {kind} check for {ptype}{hint}.")
+        change = {ptype: {f"{kind}Probe": None for kind in kinds}}
         with output.spinner(f"Removing health checks of {app_id} {ptype}...") as timer:
             config = client.set_config(app_id, healthcheck=change)
         names = " and ".join(dict.fromkeys(str(k) for k in kinds))

@@ -36,9 +36,7 @@ async def set_config(
     }
     previous = await current_config(session, app)
     old = engine.config_fields(previous)
-    new = dict(old)
-    for field, field_changes in validated.items():
-        new[field] = config_rules.merge(field, old[field], field_changes)
+    new = config_rules.apply_changes(old, validated)
     if new == old:
         raise Conflict(f"{actor} changed nothing - release stopped")
     config = Config(

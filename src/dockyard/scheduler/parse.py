@@ -1,6 +1,10 @@
 """Pure parsing of config values into scheduler dataclasses: memory and CPU limits, and the
 Kubernetes-style healthcheck probes. Shared by every backend and by config validation, so the
-messages are the ones the API answers (``Invalid`` with a field)."""
+messages are the ones the API answers (``Invalid`` with a field).
+
+Healthcheck keys are process types, plus ``web/cmd`` (the Deis controller's key, sent by its
+CLI when no type is given): it means the ``web`` process, or ``cmd`` for an image run with
+its default command. A probe given under the type's own name wins over ``web/cmd``."""
 
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ MEMORY_MESSAGE = (
 )
 CPU_MESSAGE = "CPU limit format: <value> or <value>/<value>, where value must be a numeric"
 HEALTHCHECK_KEYS_MESSAGE = "Healthcheck keys must be either livenessProbe or readinessProbe"
+PROBE_KINDS = ("livenessProbe", "readinessProbe")
+WEB_CMD = "web/cmd"
+WEB_CMD_TYPES = ("web", "cmd")
 
 # At most 15 integer digits: beyond, int() refuses the text or the number is absurd.
 _MEMORY_RE = re.compile(r"^([0-9]{1,15})([bkmg]|[kmg]b)$", re.IGNORECASE)
@@ -141,7 +148,8 @@ def parse_probe(data: Mapping[str, Any], *, liveness: bool = False) -> Probe:
 
 
 def parse_healthcheck(data: Mapping[str, Any]) -> dict[str, dict[str, Probe]]:
-    """``{"web": {"readinessProbe": {...}}}`` into probes per type and kind."""
+    """``{"web": {"readinessProbe": {...}}}`` into probes per key (type or ``web/cmd``) and
+    kind."""
     result: dict[str, dict[str, Probe]] = {}
     for ptype, probes in data.items():
         if probes is None:
@@ -150,12 +158,20 @@ def parse_healthcheck(data: Mapping[str, Any]) -> dict[str, dict[str, Probe]]:
             raise Invalid(HEALTHCHECK_KEYS_MESSAGE, field="healthcheck")
         parsed: dict[str, Probe] = {}
         for kind, probe in probes.items():
-            if kind not in ("livenessProbe", "readinessProbe"):
+            if kind not in PROBE_KINDS:
                 raise Invalid(HEALTHCHECK_KEYS_MESSAGE, field="healthcheck")
             if probe is not None:
                 parsed[kind] = parse_probe(probe, liveness=kind == "livenessProbe")
         result[ptype] = parsed
     return result
+
+
+def probes_for(ptype: str, probes: Mapping[str, Mapping[str, Probe]]) -> dict[str, Probe]:
+    """The probes of one process type per kind: its own, else those under ``web/cmd`` for
+    ``web`` and ``cmd``."""
+    found = dict(probes.get(WEB_CMD, {})) if ptype in WEB_CMD_TYPES else {}
+    found.update(probes.get(ptype, {}))
+    return found
 
 
 def build_processes(
@@ -166,17 +182,18 @@ def build_processes(
     healthcheck: Mapping[str, Any] | None = None,
 ) -> dict[str, ProcessSpec]:
     """The ``processes`` of a ``ReleaseSpec`` from a build's procfile and a config."""
-    probes = parse_healthcheck(healthcheck or {})
+    parsed = parse_healthcheck(healthcheck or {})
     memory = memory or {}
     cpu = cpu or {}
-    return {
-        ptype: ProcessSpec(
+    processes = {}
+    for ptype, command in procfile.items():
+        probes = probes_for(ptype, parsed)
+        processes[ptype] = ProcessSpec(
             type=ptype,
             command=command,
-            readiness=probes.get(ptype, {}).get("readinessProbe"),
-            liveness=probes.get(ptype, {}).get("livenessProbe"),
+            readiness=probes.get("readinessProbe"),
+            liveness=probes.get("livenessProbe"),
             memory=parse_memory(memory[ptype]) if memory.get(ptype) else None,
             cpu=parse_cpu(cpu[ptype]) if cpu.get(ptype) else None,
         )
-        for ptype, command in procfile.items()
-    }
+    return processes
