@@ -74,10 +74,10 @@ async def test_limits_and_tags(client: httpx.AsyncClient, user: Account) -> None
     assert r.json()["memory"] == {"web": "512M"}
     r = await py(client, user, "POST", "/v1/apps/lim/config", {"cpu": js({"web": "500m"})})
     assert r.status_code == 201
-    assert r.json()["cpu"] == {"web": "500m"}
+    assert r.json()["cpu"] == {"web": 512}  # v1 shows CPU shares (tests/v1/test_cpu_shares.py)
     # deis limits:list reads memory and cpu from the config.
     config = (await py(client, user, "GET", "/v1/apps/lim/config")).json()
-    assert (config["memory"], config["cpu"]) == ({"web": "512M"}, {"web": "500m"})
+    assert (config["memory"], config["cpu"]) == ({"web": "512M"}, {"web": 512})
     # deis limits:unset web
     r = await py(client, user, "POST", "/v1/apps/lim/config", {"memory": js({"web": None})})
     assert r.status_code == 201

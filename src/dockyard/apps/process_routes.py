@@ -13,6 +13,7 @@ from dockyard.accounts.models import User
 from dockyard.api.body import body, read_body, takes
 from dockyard.api.deps import LocksDep, SchedulerDep, SessionDep, UserDep
 from dockyard.api.errors import errors
+from dockyard.api.negotiation import wants_json
 from dockyard.api.responses import JSON, no_content
 from dockyard.apps import processes
 from dockyard.apps.service import hold_app, load_app
@@ -194,21 +195,38 @@ async def run_command(
 @router.get(
     "/apps/{app_id}/logs",
     response_class=PlainTextResponse,
-    responses={204: {"description": "No logs yet"}, **errors(401, 403, 404)},
+    responses={
+        200: {
+            "description": "The log as plain text; as a JSON string (the v2.3 reference's "
+            "example) to a client whose ``Accept`` prefers ``application/json``",
+            "content": {
+                "text/plain": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "string"}},
+            },
+        },
+        204: {"description": "No logs yet"},
+        **errors(401, 403, 404),
+    },
 )
 async def logs(
+    request: Request,
     session: SessionDep,
     scheduler: SchedulerDep,
     actor: UserDep,
     app_id: str,
     log_lines: LogLines = 100,
 ) -> Response:
+    """Go clients send no ``Accept`` and print the body; the npm ``deis-api`` library sends
+    ``Accept: application/json`` and parses it (``api.negotiation``)."""
     text = await read_logs(
         session=session, scheduler=scheduler, actor=actor, app_id=app_id, lines=log_lines
     )
     if not text:
         return no_content()
-    return PlainTextResponse(text)
+    vary = {"Vary": "Accept"}
+    if wants_json(request):
+        return JSON(text, headers=vary)
+    return PlainTextResponse(text, headers=vary)
 
 
 async def read_logs(

@@ -195,9 +195,12 @@ class DeployAPI(BaseClient):
 
     def logs(self, app_id: str, lines: int | None = None) -> str:
         """The last ``lines`` lines of the app's log (the controller's default: 100);
-        empty when there are none yet."""
+        empty when there are none yet. Asks for ``text/plain``: to the client's default
+        ``Accept: application/json`` the controller answers the log as a JSON string."""
         params = None if lines is None else {"log_lines": lines}
-        response = self.request("GET", app_path(app_id, "logs"), params=params)
+        response = self.request(
+            "GET", app_path(app_id, "logs"), params=params, headers={"Accept": "text/plain"}
+        )
         if response.status_code == 204:
             return ""
         return response.text

@@ -1,5 +1,6 @@
 """What the v1 routes share: serving a v2 handler as is, JSON maps posted as JSON strings,
-the 1.2 form of a ``run`` answer, and how pods become numbered containers.
+CPU limits as shares, the 1.2 form of a ``run`` answer, and how pods become numbered
+containers.
 
 Deis v1 clients differ from v2 ones only in shapes, never in rules. Where v1 asks and answers
 exactly what v2 does, ``serve`` registers the v2 handler itself; everything else here is
@@ -8,8 +9,11 @@ presentation or parsing, pure and tested without a server.
 
 from __future__ import annotations
 
+import math
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
 import orjson
@@ -18,9 +22,11 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 
 from dockyard.api.body import _checked
+from dockyard.core import cpu_shares
 from dockyard.core.errors import Invalid
 from dockyard.core.timefmt import iso
 from dockyard.scheduler.base import PodStatus
+from dockyard.scheduler.parse import parse_cpu
 
 # Containers get a stable uuid derived from their pod name (v1 shows one; pods have none).
 CONTAINER_NAMESPACE = uuid.UUID("5d0f8a4e-7c55-4b8e-9a53-7f2a1b3c9d10")
@@ -29,6 +35,8 @@ CONTAINER_NAMESPACE = uuid.UUID("5d0f8a4e-7c55-4b8e-9a53-7f2a1b3c9d10")
 VERSION_HEADER = "x-deis-version"
 NOT_JSON = "Value must be valid JSON."
 NOT_AN_OBJECT = "Value must be a JSON object."
+# A v1 CPU limit written as a bare number, or a string of one, is Docker CPU shares.
+SHARES_RE = re.compile(r"^\s*[0-9]{1,15}(?:\.[0-9]{1,15})?\s*$")
 
 
 def route_of(source: APIRouter, endpoint: Callable[..., Any]) -> APIRoute:
@@ -83,6 +91,45 @@ def decode_maps(data: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any
         # The body's checks saw only a string: apply them to what it held (no NUL, depth).
         decoded[field] = _checked({field: parsed})[field]
     return decoded
+
+
+def _is_shares(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value >= 0
+    if isinstance(value, float):
+        return math.isfinite(value) and value >= 0
+    return isinstance(value, str) and SHARES_RE.match(value) is not None
+
+
+def cpu_limits_in(cpu: Any) -> Any:
+    """v1 CPU limits as v2 stores them. Deis 1.x sends CPU shares (``{"web": 512}``): a bare
+    number, or a string of one, becomes millicores (``"500m"``, by ``core.cpu_shares``).
+    Anything else passes through for v2 to validate: millicores (``"500m"``), a
+    request/limit pair, ``null`` (unset), or a value v2 refuses with its own message."""
+    if not isinstance(cpu, Mapping):
+        return cpu
+    return {
+        ptype: f"{cpu_shares.millicores(Fraction(str(value).strip()))}m"
+        if _is_shares(value)
+        else value
+        for ptype, value in cpu.items()
+    }
+
+
+def cpu_limits_out(cpu: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored CPU limits as v1 shows them: CPU shares, as JSON numbers (the Deis 1.x Go
+    client decodes a map of numbers and fails on strings). ``"500m"`` and ``"0.5"`` show as
+    512; a request/limit pair (``"250m/500m"``) shows the shares of its limit, the figure
+    a v1 client has a word for. A value that does not parse is shown as stored."""
+    out: dict[str, Any] = {}
+    for ptype, value in cpu.items():
+        try:
+            out[ptype] = cpu_shares.shares(parse_cpu(value).limit)
+        except Invalid:
+            out[ptype] = value
+    return out
 
 
 def wants_v12(request: Request) -> bool:
