@@ -52,6 +52,8 @@ APP_COMMANDS: dict[str, list[str]] = {
     "ps:list": [],
     "ps:scale": ["web=1"],
     "ps:restart": [],
+    "ps:stop": ["web"],
+    "ps:start": ["web"],
     "autoscale:list": [],
     "autoscale:set": ["web", "--min", "1", "--max", "2", "--cpu-percent", "50"],
     "autoscale:unset": ["web"],

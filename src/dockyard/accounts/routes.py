@@ -121,6 +121,29 @@ async def users(request: Request, session: SessionDep, actor: UserDep, page: Pag
     return JSON(paginated(request, page, count, [user_out(u) for u in rows]))
 
 
+@router.patch(
+    "/users/{username}/disable",
+    status_code=204,
+    tags=["users"],
+    responses=errors(400, 401, 403, 404),
+)
+async def disable_user(session: SessionDep, actor: UserDep, username: str) -> Response:
+    """Refuse the user's tokens and logins until an administrator enables them again."""
+    await service.set_active(session=session, actor=actor, username=username, active=False)
+    return no_content()
+
+
+@router.patch(
+    "/users/{username}/enable",
+    status_code=204,
+    tags=["users"],
+    responses=errors(401, 403, 404),
+)
+async def enable_user(session: SessionDep, actor: UserDep, username: str) -> Response:
+    await service.set_active(session=session, actor=actor, username=username, active=True)
+    return no_content()
+
+
 @router.get(
     "/admin/perms", tags=["admin"], responses={200: {"model": list[AdminOut]}, **errors(401, 403)}
 )

@@ -33,6 +33,8 @@ from dockyard.db.reader import Reader
 USERNAME_TAKEN = "A user with that username already exists."
 BAD_CREDENTIALS = "Unable to log in with provided credentials."
 INVALID_TOKEN = "Invalid token."
+# DRF's own message for an inactive user with the right password.
+ACCOUNT_DISABLED = "User account is disabled."
 
 
 async def get_user(session: AsyncSession, username: str) -> User:
@@ -91,8 +93,10 @@ async def login(*, session: AsyncSession, username: str, password: str) -> str:
         await asyncio.to_thread(verify_nothing, password)
         raise Invalid(BAD_CREDENTIALS, field="non_field_errors")
     ok = await asyncio.to_thread(verify_password, user.password_hash, password)
-    if not ok or not user.is_active:
+    if not ok:
         raise Invalid(BAD_CREDENTIALS, field="non_field_errors")
+    if not user.is_active:  # said only to whoever knows the password
+        raise Invalid(ACCOUNT_DISABLED, field="non_field_errors")
     user.last_login = utcnow()
     token = await issue_token(session, user)
     await session.commit()
@@ -228,4 +232,17 @@ async def revoke_admin(*, session: AsyncSession, actor: User, username: str) -> 
     await session.execute(
         update(User).where(User.id == target.id).values(is_superuser=False, is_staff=False)
     )
+    await session.commit()
+
+
+async def set_active(*, session: AsyncSession, actor: User, username: str, active: bool) -> None:
+    """Disable or enable an account (superusers only). A disabled user's tokens and SSH keys
+    are refused and they cannot log in; their tokens are kept, so enabling the account
+    brings them back. Administrators cannot disable themselves: the platform would be left
+    without one able to enable them again."""
+    require_superuser(actor)
+    target = await get_user(session, username)
+    if not active and target.id == actor.id:
+        raise Invalid("You cannot disable your own account.")
+    target.is_active = active
     await session.commit()

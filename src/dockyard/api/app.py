@@ -17,7 +17,7 @@ from dockyard.accounts import secrets
 from dockyard.api import errors, root, v1
 from dockyard.api.middleware import APIConventions
 from dockyard.api.runtime import make_scheduler
-from dockyard.apps import process_routes
+from dockyard.apps import lifecycle_routes, process_routes
 from dockyard.apps import routes as app_routes
 from dockyard.builder import routes as builder_routes
 from dockyard.builder.intake import git_http
@@ -39,6 +39,7 @@ V2_ROUTERS = (
     app_routes.router,
     release_routes.router,
     process_routes.router,
+    lifecycle_routes.router,
     routing_routes.router,
     cert_routes.router,
     builder_routes.router,

@@ -18,6 +18,10 @@ class App(UUIDKey, Timestamped, Base):
         ForeignKey("users.id", ondelete="RESTRICT"), nullable=False, index=True
     )
     structure: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    # The counts ``stop`` scaled to 0, by process type, for ``start`` to bring back.
+    stopped: Mapped[dict[str, Any]] = mapped_column(
+        JSON, nullable=False, default=dict, server_default="{}"
+    )
 
 
 class Collaborator(Base):

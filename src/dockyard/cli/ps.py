@@ -1,6 +1,6 @@
-"""An app's processes: ps:list, ps:scale TYPE=N... (also ``dockyard scale``) and
-ps:restart [TYPE|POD]. Scaling and restarting wait for the pods to come up, under a spinner,
-then show the processes."""
+"""An app's processes: ps:list, ps:scale TYPE=N... (also ``dockyard scale``),
+ps:restart [TYPE|POD], ps:stop TYPE... and ps:start TYPE.... Scaling, restarting, stopping
+and starting wait for the pods, under a spinner, then show the processes."""
 
 from __future__ import annotations
 
@@ -14,8 +14,15 @@ from dockyard.cli.topic import Topic
 from dockyard.client.models import Pod
 
 topic = Topic(
-    "ps", "List, scale and restart an app's processes.", panel="Processes", default="list"
+    "ps",
+    "List, scale, restart, stop and start an app's processes.",
+    panel="Processes",
+    default="list",
 )
+
+TypesArg = Annotated[
+    list[str], typer.Argument(help="Process types, e.g. web worker.", show_default=False)
+]
 
 
 def show(app_id: str, pods: list[Pod]) -> None:
@@ -85,5 +92,32 @@ def restart(
         with output.spinner(f"Restarting {what} of {app_id}...") as timer:
             restarted = client.restart(app_id, target)
         output.success(f"Restarted {len(restarted)} process(es) of {app_id} in {timer}.")
+        pods = client.pods(app_id)
+    show(app_id, pods)
+
+
+@topic.command("stop")
+def stop(types: TypesArg, app: AppOpt = None) -> None:
+    """Stop every process of the types given; ps:start brings as many back."""
+    app_id = app_name(app)
+    text = " ".join(types)
+    with session() as client:
+        with output.spinner(f"Stopping {text} of {app_id}...") as timer:
+            client.stop(app_id, types)
+        output.success(f"Stopped {text} of {app_id} in {timer}.")
+        pods = client.pods(app_id)
+    show(app_id, pods)
+
+
+@topic.command("start")
+def start(types: TypesArg, app: AppOpt = None) -> None:
+    """Start the types ps:stop stopped, as many processes of each as ran before (a type
+    that was not stopped is left as it is)."""
+    app_id = app_name(app)
+    text = " ".join(types)
+    with session() as client:
+        with output.spinner(f"Starting {text} of {app_id}...") as timer:
+            client.start(app_id, types)
+        output.success(f"Started {text} of {app_id} in {timer}.")
         pods = client.pods(app_id)
     show(app_id, pods)

@@ -105,6 +105,13 @@ class DockyardClient(DeployAPI, RoutingAPI, BuildpackAPI):
     def revoke_admin(self, username: str) -> None:
         self._json("DELETE", f"/v2/admin/perms/{seg(username)}")
 
+    def disable_user(self, username: str) -> None:
+        """Refuse the user's tokens and logins until ``enable_user`` (administrators)."""
+        self._json("PATCH", f"/v2/users/{seg(username)}/disable/")
+
+    def enable_user(self, username: str) -> None:
+        self._json("PATCH", f"/v2/users/{seg(username)}/enable/")
+
     # -- keys -----------------------------------------------------------------------------
 
     def keys(self) -> list[Key]:
@@ -138,6 +145,14 @@ class DockyardClient(DeployAPI, RoutingAPI, BuildpackAPI):
 
     def destroy_app(self, app_id: str) -> None:
         self._json("DELETE", f"/v2/apps/{seg(app_id)}/")
+
+    def stop(self, app_id: str, types: list[str]) -> None:
+        """Scale the process types to 0; the controller remembers their counts."""
+        self._json("POST", f"/v2/apps/{seg(app_id)}/stop/", json={"types": types}, deploys=True)
+
+    def start(self, app_id: str, types: list[str]) -> None:
+        """Bring stopped process types back to the counts they had."""
+        self._json("POST", f"/v2/apps/{seg(app_id)}/start/", json={"types": types}, deploys=True)
 
     # -- collaborators --------------------------------------------------------------------
 

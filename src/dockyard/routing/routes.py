@@ -1,5 +1,8 @@
 """Routes for an app's domains, TLS switch, settings and whitelist. Anyone with access to
-the app (owner, collaborator, superuser) may read and change them; others get 403."""
+the app (owner, collaborator, superuser) may read and change them; others get 403.
+
+The whitelist is served under two paths by the same handlers: ``whitelist`` (Deis, Drycc
+up to v2.3) and ``allowlist`` (the name later Drycc clients use)."""
 
 from __future__ import annotations
 
@@ -171,6 +174,11 @@ async def change_settings(
 
 
 @router.get(
+    "/apps/{app_id}/allowlist",
+    tags=["allowlist"],
+    responses={200: {"model": WhitelistOut}, **APP_ERRORS},
+)
+@router.get(
     "/apps/{app_id}/whitelist",
     tags=["whitelist"],
     responses={200: {"model": WhitelistOut}, **APP_ERRORS},
@@ -180,6 +188,13 @@ async def get_whitelist(session: SessionDep, actor: UserDep, app_id: str) -> Res
     return JSON({"addresses": await app_settings.get_whitelist(session=session, access=access)})
 
 
+@router.post(
+    "/apps/{app_id}/allowlist",
+    status_code=201,
+    tags=["allowlist"],
+    openapi_extra=takes(WhitelistIn),
+    responses={201: {"model": WhitelistOut}, **errors(400, 401, 403, 404, 409)},
+)
 @router.post(
     "/apps/{app_id}/whitelist",
     status_code=201,
@@ -207,6 +222,13 @@ async def add_whitelist(
     return JSON({"addresses": addresses}, status_code=201)
 
 
+@router.delete(
+    "/apps/{app_id}/allowlist",
+    status_code=204,
+    tags=["allowlist"],
+    openapi_extra=takes(WhitelistIn),
+    responses=errors(400, 401, 403, 404, 422),
+)
 @router.delete(
     "/apps/{app_id}/whitelist",
     status_code=204,
