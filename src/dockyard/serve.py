@@ -17,8 +17,6 @@ import signal
 import time
 from pathlib import Path
 
-import typer
-
 from dockyard.api.runtime import agent_root
 from dockyard.core import logs
 from dockyard.core.builderkey import builder_key
@@ -48,15 +46,12 @@ def migrate() -> None:
     """Apply database migrations and exit."""
     _settings()
     _run_startup(publish=False)
-    typer.echo("Database is up to date.")
+    print("Database is up to date.")
 
 
-def server(
-    host: str = typer.Option(None, help="Address to bind (DOCKYARD_HOST, default 127.0.0.1)."),
-    port: int = typer.Option(None, help="Port to bind (DOCKYARD_PORT, default 8000)."),
-    workers: int = typer.Option(None, help="API worker processes (DOCKYARD_WORKERS, default 2)."),
-) -> None:
-    """Apply migrations, then serve the API until SIGTERM or Ctrl-C."""
+def server(host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
+    """Apply migrations, then serve the API until SIGTERM or Ctrl-C (``dockyard server``;
+    ``dockyard.main`` declares its options). ``host`` and ``port`` win over the settings."""
     os.umask(0o077)  # the database, logs and agent state are the controller's alone
     settings = _settings()
     logs.configure(settings.log_level)
@@ -279,8 +274,3 @@ def _stop_child(pid: int | None) -> None:
 def _serve(settings: Settings, workers: int | None) -> None:
     listen = Listen(settings.host, settings.port, settings.log_level)
     serve_workers(listen, workers or settings.workers)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("server")(server)
-    app.command("migrate")(migrate)

@@ -78,3 +78,33 @@ def test_shell_completion(cli: Cli, user: str, home: Path) -> None:
 
     assert "apps:create" in complete("dockyard apps:cr")
     assert complete(f"dockyard apps:info -a {app[:6]}") == [app]
+
+
+def test_the_named_command_alone_is_built_and_everything_else_still_works(home: Path) -> None:
+    """``dockyard.main`` builds only the command or topic the first argument names; the
+    rest of the tree must still answer as before."""
+    version = _dockyard(home, "version", "--json")
+    assert version.returncode == 0, version.stderr
+    assert '"client"' in version.stdout
+    topic = _dockyard(home, "apps")  # a topic alone lists its apps: not logged in here
+    assert topic.returncode == 1 and "Not logged in" in topic.stderr
+    typo = _dockyard(home, "apps:craete")
+    assert typo.returncode == 2 and "Did you mean 'apps:create'" in typo.stderr
+    option_first = _dockyard(home, "--help")
+    assert option_first.returncode == 0 and "apps:create" in option_first.stdout
+    server_help = _dockyard(home, "server", "--help")
+    assert server_help.returncode == 0 and "--workers" in server_help.stdout
+
+
+def test_only_keeps_the_full_app_for_help_and_unknown_names() -> None:
+    from dockyard.cli.app import app
+    from dockyard.main import only
+
+    assert only(None) is app
+    assert only("--help") is app
+    assert only("no-such-command") is app
+    pruned = only("apps:create")
+    assert [c.name for c in pruned.registered_commands] == ["apps:create"]
+    assert pruned.registered_groups == []
+    assert len(app.registered_commands) > 100  # the full app is left as it was
+    assert [g.name for g in only("apps").registered_groups] == ["apps"]

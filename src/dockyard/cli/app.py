@@ -37,7 +37,7 @@ from dockyard.cli import (
 )
 from dockyard.cli.context import JsonOpt, current_profile
 from dockyard.cli.topic import guarded
-from dockyard.client import ClientError, DockyardClient, ProfileError
+from dockyard.client import ClientError, ProfileError
 
 # ``run`` and ``logs`` join the apps topic, ``deploy`` the builds topic, when their module
 # is imported.
@@ -98,6 +98,8 @@ def version(json: JsonOpt = False) -> None:
     with contextlib.suppress(ProfileError):
         controller = current_profile().controller
     if controller:
+        from dockyard.client.api import DockyardClient
+
         try:
             with DockyardClient(controller, timeout=5.0) as client:
                 server = client.probe()

@@ -3,16 +3,26 @@ auth:regenerate. Login and register save the profile (``~/.dockyard/client.json`
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dockyard.cli import output
 from dockyard.cli.context import JsonOpt, current_profile, session
 from dockyard.cli.topic import Topic
-from dockyard.client import DockyardClient, ProfileError, profile
+from dockyard.client import ProfileError, profile
 from dockyard.client.models import User
 from dockyard.client.profile import Profile
+
+if TYPE_CHECKING:
+    from dockyard.client.api import DockyardClient
+
+
+def _client(url: str) -> DockyardClient:
+    from dockyard.client.api import DockyardClient
+
+    return DockyardClient(url)
+
 
 topic = Topic("auth", "Register, log in and manage your account.", panel="Auth")
 
@@ -73,7 +83,7 @@ def register(
 ) -> None:
     """Register a new user with a controller, and log in as that user."""
     prof = current_profile()
-    with DockyardClient(controller) as client:
+    with _client(controller) as client:
         client.probe()
         # An administrator logged in to this controller may register others (admin_only mode).
         if prof.token and prof.controller and prof.controller.rstrip("/") == client.url:
@@ -105,7 +115,7 @@ def login(
 ) -> None:
     """Log in to a controller; the token is saved in the profile (mode 0600)."""
     url = _controller(controller)
-    with DockyardClient(url) as client:
+    with _client(url) as client:
         client.probe()
         saved = profile.load_file()
         default_user = saved.username if saved.controller == client.url else None

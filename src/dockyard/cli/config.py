@@ -10,14 +10,17 @@ release's number.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dockyard.cli import args, dotenv, output
 from dockyard.cli.context import AppOpt, JsonOpt, app_name, session
 from dockyard.cli.topic import Topic
-from dockyard.client import DockyardClient, ProfileError
+from dockyard.client import ProfileError
+
+if TYPE_CHECKING:
+    from dockyard.client.api import DockyardClient
 
 topic = Topic(
     "config",

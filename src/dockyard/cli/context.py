@@ -10,13 +10,16 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
+from urllib.parse import urlsplit
 
-import httpx
 import typer
 
-from dockyard.client import DockyardClient, ProfileError, profile
+from dockyard.client import ProfileError, profile
 from dockyard.client.profile import Profile
+
+if TYPE_CHECKING:
+    from dockyard.client.api import DockyardClient
 
 REMOTE = "dockyard"
 BUILDER_PORT = 2222
@@ -25,6 +28,8 @@ BUILDER_PORT = 2222
 def complete_app(incomplete: str) -> list[str]:
     """Shell completion of app names; silent (no names) on any failure."""
     try:
+        from dockyard.client.api import DockyardClient
+
         prof = profile.load()
         if not prof.logged_in or prof.controller is None:
             return []
@@ -62,6 +67,8 @@ def session() -> DockyardClient:
         )
     if not prof.token:
         raise ProfileError(f"Not logged in to {prof.controller}. Run `dockyard login` first.")
+    from dockyard.client.api import DockyardClient
+
     return DockyardClient(prof.controller, prof.token)
 
 
@@ -106,7 +113,7 @@ def app_from_remote_url(url: str) -> str | None:
 def builder_remote(controller: str, app_id: str, port: int | None = None) -> str:
     """Where ``git push`` goes: the builder's SSH endpoint on the controller host, on the
     port the controller named (Deis's 2222 when it named none)."""
-    host = httpx.URL(controller).host
+    host = urlsplit(controller).hostname or ""
     if ":" in host:  # an IPv6 literal
         host = f"[{host}]"
     return f"ssh://git@{host}:{port or BUILDER_PORT}/{app_id}.git"

@@ -7,7 +7,7 @@ only the final result.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -25,8 +25,11 @@ from dockyard.cli.apps import app_url
 from dockyard.cli.builds import topic
 from dockyard.cli.context import AppOpt, JsonOpt, app_name, session
 from dockyard.cli.pack import Packed, human_size, pack
-from dockyard.client import ClientError, DockyardClient
+from dockyard.client import ClientError
 from dockyard.client.models import SourceEvent
+
+if TYPE_CHECKING:
+    from dockyard.client.api import DockyardClient
 
 
 class UploadBar:

@@ -4,9 +4,10 @@ made readable), ``ProfileError`` for a missing or unusable local profile."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # the CLI loads httpx only when it sends a request
+    import httpx
 
 
 class ClientError(Exception):
