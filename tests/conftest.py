@@ -34,6 +34,23 @@ from dockyard.scheduler.local.client import LocalScheduler
 from tests.guards import no_stray_processes, no_stray_tasks  # noqa: F401  (autouse fixtures)
 
 PG_ENV = "DOCKYARD_TEST_DATABASE_URL"
+# The fixtures through which a test reaches the database under test. On PostgreSQL runs only
+# the tests that use one of them are collected: the others never open a database, or always
+# run on SQLite (the CLI's server, the server start-up tests), so they ran in the SQLite pass
+# and would only repeat it.
+DATABASE_FIXTURES = frozenset({"database_url", "controller_database"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get(PG_ENV):
+        return
+    kept, dropped = [], []
+    for item in items:
+        uses = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        (kept if uses else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 async def _pg_admin(url: str, statement: str) -> None:

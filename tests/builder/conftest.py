@@ -55,8 +55,10 @@ class Controller:
         )
 
 
-@contextlib.contextmanager
-def _database() -> Iterator[dict[str, str]]:
+@pytest.fixture(scope="session")
+def controller_database() -> Iterator[dict[str, str]]:
+    """The controller's database settings: its own PostgreSQL database on PostgreSQL runs
+    (a fixture of ``tests.conftest.DATABASE_FIXTURES``), else none (SQLite in its data dir)."""
     admin_url = os.environ.get(PG_ENV)
     if not admin_url:
         yield {}
@@ -71,37 +73,36 @@ def _database() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def controller() -> Iterator[Controller]:
+def controller(controller_database: dict[str, str]) -> Iterator[Controller]:
     base = Path(tempfile.mkdtemp(prefix="dockyard-builder-"))
     os.chmod(base, 0o711)  # the app user must reach the slugs and build caches inside
     sources = base / "sources"
     sources.mkdir()
     os.chmod(sources, 0o755)
     port, router_port, ssh_port = free_port(), free_port(), free_port()
-    with _database() as database:
-        env = server_env(
-            DOCKYARD_DATA_DIR=str(base / "data"),
-            DOCKYARD_PLATFORM_DOMAIN="example.test",
-            DOCKYARD_LOG_LEVEL="warning",
-            DOCKYARD_LOCAL_SOURCE_ROOTS=str(sources),
-            DOCKYARD_ROUTER_HTTP_PORT=str(router_port),
-            DOCKYARD_ROUTER_HTTPS_PORT=str(free_port()),
-            DOCKYARD_SSH_PORT=str(ssh_port),
-            DOCKYARD_SETTLE_TIME="0.3",
-            DOCKYARD_ARGON2_TIME_COST="1",
-            DOCKYARD_ARGON2_MEMORY_KIB="1024",
-            DOCKYARD_KEEP_RELEASES=str(KEEP_RELEASES),
-            DOCKYARD_MAX_SOURCE_SIZE="2M",
-            **database,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            with running_server(base, env, port=port, workers=2):
-                with DockyardClient(url) as client:
-                    assert client.register(ADMIN, PASSWORD, "admin@example.test")["is_superuser"]
-                yield Controller(url, base, base / "data", sources, router_port, ssh_port)
-        finally:
-            shutil.rmtree(base, ignore_errors=True)
+    env = server_env(
+        DOCKYARD_DATA_DIR=str(base / "data"),
+        DOCKYARD_PLATFORM_DOMAIN="example.test",
+        DOCKYARD_LOG_LEVEL="warning",
+        DOCKYARD_LOCAL_SOURCE_ROOTS=str(sources),
+        DOCKYARD_ROUTER_HTTP_PORT=str(router_port),
+        DOCKYARD_ROUTER_HTTPS_PORT=str(free_port()),
+        DOCKYARD_SSH_PORT=str(ssh_port),
+        DOCKYARD_SETTLE_TIME="0.3",
+        DOCKYARD_ARGON2_TIME_COST="1",
+        DOCKYARD_ARGON2_MEMORY_KIB="1024",
+        DOCKYARD_KEEP_RELEASES=str(KEEP_RELEASES),
+        DOCKYARD_MAX_SOURCE_SIZE="2M",
+        **controller_database,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with running_server(base, env, port=port, workers=2):
+            with DockyardClient(url) as client:
+                assert client.register(ADMIN, PASSWORD, "admin@example.test")["is_superuser"]
+            yield Controller(url, base, base / "data", sources, router_port, ssh_port)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @dataclass
