@@ -245,7 +245,7 @@ def test_service_numbers_match_the_kubernetes_service() -> None:
             app="a", version=2, processes={"web": ProcessSpec(type="web", command="x")}, env=env
         )
         port = manifests.web_port(release)
-        assert port == service_ports.web_target_port(env) == expected
+        assert port == service_ports.web_port(env) == expected
         (spec,) = manifests.web_service("a", port)["spec"]["ports"]
         assert (spec["port"], spec["protocol"], spec["targetPort"]) == (
             service_ports.SERVICE_PORT,

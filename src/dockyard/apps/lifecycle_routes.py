@@ -4,6 +4,7 @@ Permission is the app's ``use`` right, as for scale and every read of the app.""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -44,6 +45,24 @@ class ServicesOut(BaseModel):
     results: list[ServiceOut]
 
 
+async def _scale_types(
+    operation: Callable[..., Awaitable[None]],
+    session: SessionDep,
+    scheduler: SchedulerDep,
+    locks: LocksDep,
+    actor: UserDep,
+    app_id: str,
+    data: TypesIn,
+) -> Response:
+    """Run ``processes.stop`` or ``processes.start`` under the app's lock, as scale does."""
+    access = await load_app(session=session, user=actor, app_id=app_id)
+    async with hold_app(session, locks, access.app) as app:
+        await operation(
+            session=session, scheduler=scheduler, app=app, actor=actor.username, types=data.types
+        )
+    return no_content()
+
+
 @router.post(
     "/apps/{app_id}/stop",
     status_code=204,
@@ -59,12 +78,7 @@ async def stop(
     data: Annotated[TypesIn, body(TypesIn)],
 ) -> Response:
     """Scale the types to 0 and remember their counts for ``start``."""
-    access = await load_app(session=session, user=actor, app_id=app_id)
-    async with hold_app(session, locks, access.app) as app:
-        await processes.stop(
-            session=session, scheduler=scheduler, app=app, actor=actor.username, types=data.types
-        )
-    return no_content()
+    return await _scale_types(processes.stop, session, scheduler, locks, actor, app_id, data)
 
 
 @router.post(
@@ -82,12 +96,7 @@ async def start(
     data: Annotated[TypesIn, body(TypesIn)],
 ) -> Response:
     """Bring the stopped types back to their remembered counts (others are left alone)."""
-    access = await load_app(session=session, user=actor, app_id=app_id)
-    async with hold_app(session, locks, access.app) as app:
-        await processes.start(
-            session=session, scheduler=scheduler, app=app, actor=actor.username, types=data.types
-        )
-    return no_content()
+    return await _scale_types(processes.start, session, scheduler, locks, actor, app_id, data)
 
 
 @router.get(

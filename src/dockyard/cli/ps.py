@@ -4,7 +4,8 @@ and starting wait for the pods, under a spinner, then show the processes."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +13,9 @@ from dockyard.cli import args, output
 from dockyard.cli.context import AppOpt, JsonOpt, app_name, session
 from dockyard.cli.topic import Topic
 from dockyard.client.models import Pod
+
+if TYPE_CHECKING:
+    from dockyard.client.api import DockyardClient
 
 topic = Topic(
     "ps",
@@ -34,6 +38,17 @@ def show(app_id: str, pods: list[Pod]) -> None:
         empty=f"{app_id} has no processes running. Deploy with `dockyard builds:create`, "
         "or start some with `dockyard scale web=1`.",
     )
+
+
+def change_and_show(app_id: str, doing: str, act: Callable[[DockyardClient], str]) -> None:
+    """Run ``act`` under a spinner that says ``doing``, print what it answers (with the
+    time taken), then the app's processes."""
+    with session() as client:
+        with output.spinner(doing) as timer:
+            done = act(client)
+        output.success(f"{done} in {timer}.")
+        pods = client.pods(app_id)
+    show(app_id, pods)
 
 
 @topic.command("list")
@@ -66,12 +81,12 @@ def scale(
     structure = args.counts(counts)
     text = " ".join(f"{k}={v}" for k, v in structure.items())
     app_id = app_name(app)
-    with session() as client:
-        with output.spinner(f"Scaling {app_id} to {text}...") as timer:
-            client.scale(app_id, structure)
-        output.success(f"Scaled {app_id} to {text} in {timer}.")
-        pods = client.pods(app_id)
-    show(app_id, pods)
+
+    def act(client: DockyardClient) -> str:
+        client.scale(app_id, structure)
+        return f"Scaled {app_id} to {text}"
+
+    change_and_show(app_id, f"Scaling {app_id} to {text}...", act)
 
 
 @topic.command("restart")
@@ -88,12 +103,12 @@ def restart(
     """Restart an app's processes: all of them, those of a type, or one pod."""
     app_id = app_name(app)
     what = target or "every process"
-    with session() as client:
-        with output.spinner(f"Restarting {what} of {app_id}...") as timer:
-            restarted = client.restart(app_id, target)
-        output.success(f"Restarted {len(restarted)} process(es) of {app_id} in {timer}.")
-        pods = client.pods(app_id)
-    show(app_id, pods)
+
+    def act(client: DockyardClient) -> str:
+        restarted = client.restart(app_id, target)
+        return f"Restarted {len(restarted)} process(es) of {app_id}"
+
+    change_and_show(app_id, f"Restarting {what} of {app_id}...", act)
 
 
 @topic.command("stop")
@@ -101,12 +116,12 @@ def stop(types: TypesArg, app: AppOpt = None) -> None:
     """Stop every process of the types given; ps:start brings as many back."""
     app_id = app_name(app)
     text = " ".join(types)
-    with session() as client:
-        with output.spinner(f"Stopping {text} of {app_id}...") as timer:
-            client.stop(app_id, types)
-        output.success(f"Stopped {text} of {app_id} in {timer}.")
-        pods = client.pods(app_id)
-    show(app_id, pods)
+
+    def act(client: DockyardClient) -> str:
+        client.stop(app_id, types)
+        return f"Stopped {text} of {app_id}"
+
+    change_and_show(app_id, f"Stopping {text} of {app_id}...", act)
 
 
 @topic.command("start")
@@ -115,9 +130,9 @@ def start(types: TypesArg, app: AppOpt = None) -> None:
     that was not stopped is left as it is)."""
     app_id = app_name(app)
     text = " ".join(types)
-    with session() as client:
-        with output.spinner(f"Starting {text} of {app_id}...") as timer:
-            client.start(app_id, types)
-        output.success(f"Started {text} of {app_id} in {timer}.")
-        pods = client.pods(app_id)
-    show(app_id, pods)
+
+    def act(client: DockyardClient) -> str:
+        client.start(app_id, types)
+        return f"Started {text} of {app_id}"
+
+    change_and_show(app_id, f"Starting {text} of {app_id}...", act)

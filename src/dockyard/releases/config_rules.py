@@ -27,6 +27,7 @@ from dockyard.scheduler.parse import (
     parse_cpu,
     parse_healthcheck,
     parse_memory,
+    web_port,
 )
 
 FIELDS = ("values", "memory", "cpu", "tags", "registry", "healthcheck")
@@ -49,9 +50,6 @@ LEGACY_TIMINGS = {
     "HEALTHCHECK_SUCCESS_THRESHOLD": ("successThreshold", 1),
     "HEALTHCHECK_FAILURE_THRESHOLD": ("failureThreshold", 1),
 }
-# The port web pods listen on when the config sets no PORT (as the Kubernetes backend and
-# the Deis controller); the local backend probes a web pod on its own PORT whatever this is.
-DEFAULT_WEB_PORT = 5000
 
 
 def _as_text(value: Any, field: str, key: str) -> str:
@@ -217,8 +215,8 @@ def legacy_healthcheck(
         else:
             continue
         timings[name] = _legacy_number(key, text, minimum)
-    port_text = values["PORT"] if "PORT" in values else previous.get("PORT")
-    port = int(port_text) if port_text and _is_port(port_text) else DEFAULT_WEB_PORT
+    # The local backend probes a web pod on its own PORT whatever this says.
+    port = web_port({**previous, **values})
     readiness = {"httpGet": {"path": url, "port": port}, **timings}
     liveness = {k: v for k, v in readiness.items() if k != "successThreshold"}
     return rest, {WEB_CMD: {"livenessProbe": liveness, "readinessProbe": readiness}}

@@ -22,6 +22,7 @@ MEMORY_MESSAGE = (
 CPU_MESSAGE = "CPU limit format: <value> or <value>/<value>, where value must be a numeric"
 HEALTHCHECK_KEYS_MESSAGE = "Healthcheck keys must be either livenessProbe or readinessProbe"
 PROBE_KINDS = ("livenessProbe", "readinessProbe")
+DEFAULT_WEB_PORT = 5000
 WEB_CMD = "web/cmd"
 WEB_CMD_TYPES = ("web", "cmd")
 
@@ -145,6 +146,16 @@ def parse_probe(data: Mapping[str, Any], *, liveness: bool = False) -> Probe:
     if liveness and timings.get("success_threshold", 1) != 1:
         raise Invalid("livenessProbe successThreshold can only be 1", field="healthcheck")
     return Probe(action=action, **timings)
+
+
+def web_port(env: Mapping[str, str | None]) -> int:
+    """The port web processes are configured to listen on: the config's ``PORT``, else 5000
+    (as in Deis). The Kubernetes scheduler's containers and Service, the services list and
+    the legacy healthcheck probes all use this one rule."""
+    value = env.get("PORT") or ""
+    if value.isascii() and value.isdigit() and len(value) <= 5:
+        return int(value)
+    return DEFAULT_WEB_PORT
 
 
 def parse_healthcheck(data: Mapping[str, Any]) -> dict[str, dict[str, Probe]]:

@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from dockyard.scheduler import parse
 from dockyard.scheduler.base import (
     Cpu,
     Exec,
@@ -30,7 +31,6 @@ from dockyard.scheduler.kubernetes import names
 
 Object = dict[str, Any]
 
-DEFAULT_PORT = 5000
 REVISION_HISTORY = 5
 MAX_SURGE = "25%"
 SHELL = ("/bin/sh", "-c")
@@ -104,8 +104,7 @@ def probe(spec: Probe) -> Object:
 
 def web_port(release: ReleaseSpec) -> int:
     """The port web pods listen on: the config's ``PORT``, else 5000."""
-    value = release.env.get("PORT", "")
-    return int(value) if value.isdigit() else DEFAULT_PORT
+    return parse.web_port(release.env)
 
 
 def namespace(app: str) -> Object:
