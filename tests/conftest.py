@@ -31,7 +31,11 @@ from dockyard.db.session import Database
 from dockyard.models import metadata
 from dockyard.scheduler.local.agent import Agent
 from dockyard.scheduler.local.client import LocalScheduler
-from tests.guards import no_stray_processes, no_stray_tasks  # noqa: F401  (autouse fixtures)
+from tests.guards import (  # noqa: F401  (autouse fixtures)
+    SharedProcesses,
+    no_stray_processes,
+    no_stray_tasks,
+)
 
 PG_ENV = "DOCKYARD_TEST_DATABASE_URL"
 # The fixtures through which a test reaches the database under test. On PostgreSQL runs only
@@ -39,6 +43,10 @@ PG_ENV = "DOCKYARD_TEST_DATABASE_URL"
 # run on SQLite (the CLI's server, the server start-up tests), so they ran in the SQLite pass
 # and would only repeat it.
 DATABASE_FIXTURES = frozenset({"database_url", "controller_database"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(SharedProcesses(), "dockyard-shared-processes")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -4,7 +4,10 @@ it started, or an asyncio task on the session's loop, running after its teardown
 Both compare with what ran when the test began: session and module fixtures (the in-process
 agent, the CLI tests' server, the Kubernetes cluster) are set up before any function fixture,
 so their processes and tasks are part of that baseline (such a fixture waits until what it
-starts is up, or its first test would see it as new). A leftover gets a few seconds to end
+starts is up, or its first test would see it as new). A wider fixture a test starts on first
+use (``request.getfixturevalue``) is set up after that baseline: the processes it starts are
+recorded as it is set up (``SharedProcesses``, registered in ``tests/conftest.py``) and are
+not the test's either. A leftover gets a few seconds to end
 (a process sent SIGTERM in a teardown may still be exiting) and then fails the test that
 left it; a leftover process is also killed, so that it cannot disturb the next tests.
 """
@@ -22,6 +25,8 @@ from pathlib import Path
 import pytest
 
 GRACE = 5.0
+# The processes started by setting up session, package, module or class fixtures.
+_SHARED: set[int] = set()
 
 
 def _descendants(root: int) -> dict[int, str]:
@@ -45,13 +50,28 @@ def _descendants(root: int) -> dict[int, str]:
     return found
 
 
+class SharedProcesses:
+    """A plugin, registered by ``tests/conftest.py`` for the whole session (a conftest's own
+    hooks do not see session fixtures set up from a subdirectory): it records the processes
+    that setting up a wider fixture starts."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[object]) -> Iterator[object]:
+        if fixturedef.scope == "function":
+            return (yield)
+        before = set(_descendants(os.getpid()))
+        result = yield
+        _SHARED.update(set(_descendants(os.getpid())) - before)
+        return result
+
+
 @pytest.fixture(autouse=True)
 def no_stray_processes() -> Iterator[None]:
     before = set(_descendants(os.getpid()))
     yield
     deadline = time.monotonic() + GRACE
     while True:
-        left = {p: c for p, c in _descendants(os.getpid()).items() if p not in before}
+        left = {p: c for p, c in _descendants(os.getpid()).items() if p not in before | _SHARED}
         if not left or time.monotonic() > deadline:
             break
         time.sleep(0.1)
