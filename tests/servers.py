@@ -105,3 +105,100 @@ def running_server(
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         assert not leftovers, f"the server left processes behind: {leftovers}"
+
+
+AGENT = b"dockyard.scheduler.local.agent"
+ROUTER = b"dockyard.router"
+SSH = b"dockyard.builder.intake.ssh"
+
+
+def wait_for(check, within: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {within}s")
+        time.sleep(0.05)
+
+
+class ServerProcess:
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.port = free_port()
+        self.router = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKYARD_")}
+        self.env.update(
+            DOCKYARD_DATA_DIR=str(base / "data"),
+            DOCKYARD_PLATFORM_DOMAIN="example.test",
+            DOCKYARD_LOCAL_SOURCE_ROOTS=str(base),
+            DOCKYARD_ROUTER_HTTP_PORT=str(self.router),
+            DOCKYARD_ROUTER_HTTPS_PORT=str(free_port()),
+            DOCKYARD_SSH_PORT=str(free_port()),
+            DOCKYARD_ARGON2_TIME_COST="1",
+            DOCKYARD_ARGON2_MEMORY_KIB="1024",
+            DOCKYARD_SETTLE_TIME="0.3",
+            DOCKYARD_APP_USER="",  # pytest's temporary directories are private (0700)
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = base / "server.log"
+
+    def start(self, workers: int = 1) -> None:
+        cmd = [sys.executable, "-m", "dockyard", "server", "--port", str(self.port)]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [*cmd, "--workers", str(workers)],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+        def healthy() -> bool:
+            assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
+            try:
+                return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy, within=60)
+
+    def run_to_exit(self) -> subprocess.CompletedProcess[str]:
+        """``dockyard server`` expected to refuse to start: its exit and its output."""
+        return subprocess.run(
+            [sys.executable, "-m", "dockyard", "server", "--port", str(self.port)],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def ours(self) -> dict[int, bytes]:
+        """The agent, router and git SSH endpoint of this server's data dir."""
+        return {
+            pid: cmd
+            for pid, cmd in processes_naming(str(self.base / "data")).items()
+            if AGENT in cmd or ROUTER in cmd or SSH in cmd
+        }
+
+    def crash(self) -> None:
+        """``kill -9`` of the server, then wait for its API workers (which get SIGTERM as it
+        dies) to finish, so that the next start is not answered by them."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
+        def api_gone() -> bool:
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=1)
+            except httpx.HTTPError:
+                return True
+            return False
+
+        wait_for(api_gone, within=30)
+
+    def kill_everything(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for pid in processes_naming(str(self.base)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

@@ -25,11 +25,20 @@ def server(
     host: str = typer.Option(None, help="Address to bind (DOCKYARD_HOST, default 127.0.0.1)."),
     port: int = typer.Option(None, help="Port to bind (DOCKYARD_PORT, default 8000)."),
     workers: int = typer.Option(None, help="API worker processes (DOCKYARD_WORKERS, default 2)."),
+    stop_all: bool = typer.Option(
+        False,
+        "--stop-all",
+        help="Stop the server of this data dir and what outlives it: the router and every app.",
+    ),
 ) -> None:
-    """Apply migrations, then serve the API until SIGTERM or Ctrl-C."""
+    """Apply migrations, then serve the API until SIGTERM or Ctrl-C.
+
+    SIGTERM or Ctrl-C stops the API, the node agent and the edge router; the apps keep
+    running and the next start re-adopts them. If the server dies instead, the router keeps
+    serving the apps. --stop-all stops everything, apps included."""
     from dockyard import serve
 
-    serve.server(host, port, workers)
+    serve.server(host, port, workers, stop_all=stop_all)
 
 
 @app.command("migrate")

@@ -2,7 +2,9 @@
 ``dockyard.cli``, which only ever talks HTTP.
 
 The ``server`` process lives as long as the server: it starts the node agent, the edge
-router and the API workers, and stops them. It stays small by importing none of the API,
+router, the git SSH endpoint and the API workers, restarts any of them that dies
+(``dockyard.daemons``), and stops them. The router outlives a server that dies (not one that
+is stopped), and the next server adopts it. It stays small by importing none of the API,
 the ORM or the migrations; the database work of a start runs in a child process
 (``dockyard.startup``), and each API worker is a process of its own (``dockyard.workers``).
 """
@@ -15,17 +17,18 @@ import logging
 import os
 import signal
 import time
-from pathlib import Path
 
 from dockyard.api.runtime import agent_root
 from dockyard.core import logs
 from dockyard.core.builderkey import builder_key
 from dockyard.core.settings import Settings, unreachable_by_others
+from dockyard.daemons import Daemon, started
 from dockyard.router import PORTS_FILE
-from dockyard.scheduler.base import SchedulerUnavailable
+from dockyard.scheduler.base import SchedulerError, SchedulerUnavailable
 from dockyard.scheduler.local.agent import PID_FILE as AGENT_PID
+from dockyard.scheduler.local.agent import stop_all_pods
 from dockyard.scheduler.local.client import LocalScheduler
-from dockyard.scheduler.local.pods import pid_in
+from dockyard.scheduler.local.pods import pid_in, read_json, write_json
 from dockyard.workers import Listen, spawn
 from dockyard.workers import serve as serve_workers
 
@@ -33,6 +36,7 @@ AGENT_MODULE = "dockyard.scheduler.local.agent"
 ROUTER_MODULE = "dockyard.router"
 SSH_MODULE = "dockyard.builder.intake.ssh"
 SSH_STATE = "ssh.json"
+SERVER_PID = "server.pid"
 STARTUP_MODULE = "dockyard.startup"
 
 
@@ -49,12 +53,23 @@ def migrate() -> None:
     print("Database is up to date.")
 
 
-def server(host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
+def server(
+    host: str | None = None,
+    port: int | None = None,
+    workers: int | None = None,
+    *,
+    stop_all: bool = False,
+) -> None:
     """Apply migrations, then serve the API until SIGTERM or Ctrl-C (``dockyard server``;
-    ``dockyard.main`` declares its options). ``host`` and ``port`` win over the settings."""
+    ``dockyard.main`` declares its options). ``host`` and ``port`` win over the settings.
+    With ``stop_all``, stop the server running on this data dir and everything it left
+    running, apps included, instead."""
     os.umask(0o077)  # the database, logs and agent state are the controller's alone
     settings = _settings()
     logs.configure(settings.log_level)
+    if stop_all:
+        _stop_all(settings)
+        return
     # uvicorn handles SIGTERM while it serves, then raises it again once it has shut down;
     # this handler turns that into an exit that runs the ``finally`` below, which stops the
     # agent and the router.
@@ -68,136 +83,111 @@ def server(host: str | None = None, port: int | None = None, workers: int | None
         os.environ["DOCKYARD_PORT"] = str(port)
         settings.port = port
     builder_key(settings.data_dir, settings.builder_key)
-    agent = _start_agent(settings)
-    router = ssh = None
+    helpers: list[Daemon] = []
+    write_json(settings.data_dir / SERVER_PID, {"pid": os.getpid(), "since": started(os.getpid())})
     try:
-        router = _start_router(settings)
-        ssh = _start_ssh(settings)
+        if settings.scheduler == "local":
+            agent = _agent(settings)
+            helpers.append(agent)
+            agent.stop_stale()
+            agent.start(f"The scheduler agent did not start on {agent.root}")
+            router = _router(settings)
+            helpers.append(router)
+            if not router.adopt():
+                router.stop_stale()
+                router.start(
+                    f"The edge router did not start on {settings.router_host} ports "
+                    f"{settings.router_http_port} and {settings.router_https_port} "
+                    "(DOCKYARD_ROUTER_HTTP_PORT, DOCKYARD_ROUTER_HTTPS_PORT); see its message "
+                    "above."
+                )
+        ssh = _ssh(settings)
+        helpers.append(ssh)
+        ssh.stop_stale()
+        ssh.start(
+            f"The git SSH endpoint did not start on {settings.ssh_host} port "
+            f"{settings.ssh_port} (DOCKYARD_SSH_HOST, DOCKYARD_SSH_PORT); see its message above."
+        )
         _run_startup(publish=True)
-        _serve(settings, workers)
+        _serve(settings, workers, helpers)
     finally:
-        _stop_child(ssh)
-        _stop_child(router)
-        _stop_child(agent)
+        for helper in reversed(helpers):
+            helper.stop()
+        (settings.data_dir / SERVER_PID).unlink(missing_ok=True)
 
 
-def _start_agent(settings: Settings) -> int | None:
+def _agent(settings: Settings) -> Daemon:
     """The local scheduler's node agent: one per host, owned by the server process. App
-    processes outlive it; a restarted agent re-adopts them. Started with ``Popen`` rather
-    than asyncio, whose subprocess transport would kill it when its event loop closes."""
-    if settings.scheduler != "local":
-        return None
+    processes outlive it; a restarted agent re-adopts them."""
     root = agent_root(settings)
-    _stop_stale(root / AGENT_PID, AGENT_MODULE, root)
-    # A child that dies with the server, even if the server is killed outright, so no agent
-    # outlives it (app processes do, by design: the next agent adopts them).
-    proc = spawn(
-        AGENT_MODULE,
-        [
-            "--root",
-            str(root),
-            "--deploy-timeout",
-            str(settings.deploy_timeout),
-            "--run-timeout",
-            str(settings.run_timeout),
-            "--app-user",
-            settings.app_user,
-            "--settle",
-            str(settings.settle_time),
-        ],
+    args = ["--root", str(root), "--deploy-timeout", str(settings.deploy_timeout)]
+    args += ["--run-timeout", str(settings.run_timeout), "--app-user", settings.app_user]
+    args += ["--settle", str(settings.settle_time)]
+
+    def ready(pid: int) -> bool:
+        async def ping() -> bool:
+            client = LocalScheduler(root)
+            try:
+                return await client.ping()
+            except SchedulerUnavailable:
+                return False
+            finally:
+                await client.aclose()
+
+        return pid_in(root / AGENT_PID) == pid and asyncio.run(ping())
+
+    return Daemon(
+        "node agent", AGENT_MODULE, args, root=root, pid_file=root / AGENT_PID, ready=ready
     )
 
-    async def ready() -> bool:
-        client = LocalScheduler(root)
-        try:
-            return await client.ping()
-        except SchedulerUnavailable:
-            return False
-        finally:
-            await client.aclose()
 
-    deadline = time.monotonic() + 15
-    while not asyncio.run(ready()):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            _stop_child(proc.pid)
-            raise SystemExit(f"The scheduler agent did not start on {root}")
-        time.sleep(0.05)
-    return proc.pid
-
-
-def _start_router(settings: Settings) -> int | None:
+def _router(settings: Settings) -> Daemon:
     """The local scheduler's edge router, fed by the agent. It writes the ports it bound to
-    ``router/ports.json`` once it listens; it exits with a message if it cannot."""
-    if settings.scheduler != "local":
-        return None
+    ``router/ports.json`` once it listens, and exits with a message if it cannot. It
+    outlives the server (``detached``), so apps stay reachable while no server runs."""
     root = agent_root(settings)
-    ports_file = root / "router" / PORTS_FILE
-    _stop_stale(ports_file, ROUTER_MODULE, root)
-    ports_file.unlink(missing_ok=True)
-    proc = spawn(
-        ROUTER_MODULE,
-        [
-            "--agent-root",
-            str(agent_root(settings)),
-            "--host",
-            settings.router_host,
-            "--http-port",
-            str(settings.router_http_port),
-            "--https-port",
-            str(settings.router_https_port),
-            "--platform-domain",
-            settings.platform_domain,
-            "--log-level",
-            settings.log_level,
-        ],
-    )
-    deadline = time.monotonic() + 15
-    while not ports_file.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            _stop_child(proc.pid)
-            raise SystemExit(
-                f"The edge router did not start on {settings.router_host} ports "
-                f"{settings.router_http_port} and {settings.router_https_port} "
-                "(DOCKYARD_ROUTER_HTTP_PORT, DOCKYARD_ROUTER_HTTPS_PORT); see its message above."
-            )
-        time.sleep(0.05)
-    return proc.pid
+    args = ["--agent-root", str(root), "--host", settings.router_host]
+    args += ["--http-port", str(settings.router_http_port)]
+    args += ["--https-port", str(settings.router_https_port)]
+    args += ["--platform-domain", settings.platform_domain, "--log-level", settings.log_level]
+    ports = root / "router" / PORTS_FILE
+    return Daemon("edge router", ROUTER_MODULE, args, root=root, pid_file=ports, detached=True)
 
 
-def _start_ssh(settings: Settings) -> int:
-    """The git SSH endpoint. It writes ``ssh.json`` once it listens; it exits with a
+def _ssh(settings: Settings) -> Daemon:
+    """The git SSH endpoint. It writes ``ssh.json`` once it listens, and exits with a
     message if it cannot."""
+    args = ["--data-dir", str(settings.data_dir), "--api-url", settings.api_url]
+    args += ["--host", settings.ssh_host, "--port", str(settings.ssh_port)]
+    args += ["--max-input-size", str(settings.max_source_size), "--log-level", settings.log_level]
     state = settings.data_dir / SSH_STATE
-    _stop_stale(state, SSH_MODULE, settings.data_dir)
-    state.unlink(missing_ok=True)
-    proc = spawn(
-        SSH_MODULE,
-        [
-            "--data-dir",
-            str(settings.data_dir),
-            "--api-url",
-            settings.api_url,
-            "--host",
-            settings.ssh_host,
-            "--port",
-            str(settings.ssh_port),
-            "--max-input-size",
-            str(settings.max_source_size),
-            "--log-level",
-            settings.log_level,
-        ],
-    )
-    deadline = time.monotonic() + 15
-    while pid_in(state) != proc.pid:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            _stop_child(proc.pid)
-            raise SystemExit(
-                f"The git SSH endpoint did not start on {settings.ssh_host} port "
-                f"{settings.ssh_port} (DOCKYARD_SSH_HOST, DOCKYARD_SSH_PORT); see its message "
-                "above."
-            )
-        time.sleep(0.05)
-    return proc.pid
+    return Daemon("git SSH endpoint", SSH_MODULE, args, root=settings.data_dir, pid_file=state)
+
+
+def _stop_all(settings: Settings) -> None:
+    """``dockyard server --stop-all``: stop the server running on this data dir (as SIGTERM
+    does), then what outlives it: the edge router and every app's pods. The apps' recorded
+    releases and scale stay, so the next ``dockyard server`` brings every app back."""
+    say = logging.getLogger("dockyard").info
+    pid = pid_in(settings.data_dir / SERVER_PID)
+    since = read_json(settings.data_dir / SERVER_PID)
+    if pid is not None and isinstance(since, dict) and started(pid) == since.get("since"):
+        say("stopping the server (pid %d)", pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        while started(pid) == since.get("since"):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"The server (pid {pid}) did not stop within 60 s")
+            time.sleep(0.1)
+    if settings.scheduler != "local":
+        return
+    _router(settings).stop_stale()
+    try:
+        count = asyncio.run(stop_all_pods(agent_root(settings)))
+    except SchedulerError as exc:
+        raise SystemExit(exc.message) from None
+    say("stopped %d pods; the next dockyard server starts them again", count)
 
 
 def _run_startup(*, publish: bool) -> None:
@@ -230,47 +220,10 @@ def _exit(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def _stop_stale(pid_file: Path, module: str, root: Path) -> None:
-    """Stop an agent or router that an earlier server left running on this data dir (one
-    that died before its children learnt to die with it). The pid is trusted only if its
-    command line names the module and the root, so a recycled pid is never signalled."""
-    pid = pid_in(pid_file)
-    if pid is None:
-        return
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return
-    if module.encode() not in cmdline or str(root).encode() not in cmdline:
-        return
-    logging.getLogger("dockyard").warning("stopping a stale %s (pid %d) on %s", module, pid, root)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
+def _serve(settings: Settings, workers: int | None, helpers: list[Daemon]) -> None:
+    def watch() -> None:
+        for helper in helpers:
+            helper.watch()
 
-
-def _stop_child(pid: int | None) -> None:
-    """SIGTERM, then SIGKILL after 10 s. App processes keep running for the next agent."""
-    if pid is None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    for _ in range(100):
-        with contextlib.suppress(ChildProcessError):
-            done, _status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return
-        time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
-
-
-def _serve(settings: Settings, workers: int | None) -> None:
     listen = Listen(settings.host, settings.port, settings.log_level)
-    serve_workers(listen, workers or settings.workers)
+    serve_workers(listen, workers or settings.workers, watch)

@@ -24,7 +24,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FrameType
 
@@ -36,6 +36,7 @@ BACKLOG = 2048
 QUICK_DEATH = 5.0  # a worker that dies sooner than this after starting failed to start
 MAX_QUICK_DEATHS = 3
 STOP_TIMEOUT = 15.0
+TICK = 0.1
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,9 @@ def run_worker(listen: Listen) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def serve(listen: Listen, workers: int) -> None:
-    """Serve with ``workers`` worker processes until SIGTERM or SIGINT."""
+def serve(listen: Listen, workers: int, watch: Callable[[], None] = lambda: None) -> None:
+    """Serve with ``workers`` worker processes until SIGTERM or SIGINT, calling ``watch``
+    every tick (the server's other helpers)."""
     try:
         # Not shared: this fails if anyone listens there, another dockyard server included.
         probe = listen.socket(shared=False)
@@ -109,12 +111,15 @@ def serve(listen: Listen, workers: int) -> None:
     host = f"[{listen.host}]" if ":" in listen.host else listen.host
     plural = "s" if workers != 1 else ""
     log.info("API serving on http://%s:%s with %s worker%s", host, listen.port, workers, plural)
-    Supervisor(listen, workers).run()
+    Supervisor(listen, workers, watch).run()
 
 
 class Supervisor:
-    def __init__(self, listen: Listen, workers: int) -> None:
+    def __init__(
+        self, listen: Listen, workers: int, watch: Callable[[], None] = lambda: None
+    ) -> None:
         self.listen = listen
+        self.watch = watch
         self.count = workers
         self.workers: dict[int, tuple[subprocess.Popen[bytes], float]] = {}
         self.stopping = False
@@ -133,8 +138,10 @@ class Supervisor:
             for slot in range(self.count):
                 self._start(slot)
             while not self.stopping:
-                time.sleep(0.2)
+                time.sleep(TICK)
                 self._replace_dead()
+                if not self.stopping:
+                    self.watch()
         finally:
             self._terminate()
             for sig, handler in previous.items():

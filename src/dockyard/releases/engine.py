@@ -10,6 +10,7 @@ creates a release or talks to the scheduler.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,13 @@ from dockyard.apps.models import App
 from dockyard.core import layout
 from dockyard.core.errors import Invalid
 from dockyard.releases.models import Build, Config, Release
-from dockyard.scheduler.base import DeploySpec, ReleaseSpec, Scheduler, SchedulerError
+from dockyard.scheduler.base import (
+    DeploySpec,
+    ReleaseSpec,
+    Scheduler,
+    SchedulerError,
+    SchedulerUnavailable,
+)
 from dockyard.scheduler.parse import build_processes
 
 EVENT_SOURCE = "dockyard"
@@ -159,7 +166,10 @@ async def deploy(
         )
         await session.commit()
         release.failed = True
-        await record(scheduler, app, f"deploy of v{release.version} failed: {exc.message}")
+        with contextlib.suppress(SchedulerUnavailable):
+            await record(scheduler, app, f"deploy of v{release.version} failed: {exc.message}")
+        if isinstance(exc, SchedulerUnavailable):
+            raise  # 503: the agent or cluster is away, not the release at fault
         raise Invalid(exc.message) from exc
     if dict(app.structure or {}) != wanted:
         app.structure = wanted

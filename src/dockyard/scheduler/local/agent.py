@@ -98,13 +98,7 @@ class Agent:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.root, 0o700)  # app processes must not read the data dir
         (self.root / "apps").mkdir(exist_ok=True, mode=0o700)
-        fd = os.open(self.root / "agent.lock", os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise SchedulerError(f"Another agent is running on {self.root}") from None
-        self._lock_fd = fd
+        self._lock_fd = lock_root(self.root)
         write_json(self.root / PID_FILE, {"pid": os.getpid()})
         self.socket_path.unlink(missing_ok=True)
         self.feed.load()
@@ -364,6 +358,34 @@ class Agent:
                         if not self.node.shim_alive(pod):
                             log.warning("supervisor of pod %s died; restarting it", pod.name)
                             await self.node.revive(pod)
+
+
+def lock_root(root: Path) -> int:
+    """The ``flock`` that keeps a second agent off ``root``; its file descriptor."""
+    fd = os.open(root / "agent.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise SchedulerError(f"Another agent is running on {root}") from None
+    return fd
+
+
+async def stop_all_pods(root: Path) -> int:
+    """Stop every pod on ``root`` while no agent runs (``dockyard server --stop-all``), and
+    say how many. The apps' records stay, so the next agent starts them all again."""
+    if not await asyncio.to_thread(root.is_dir):
+        return 0
+    fd = lock_root(root)
+    tasks = TaskSet("stop-all")
+    try:
+        node = Node(root, NodeOptions(), tasks)
+        pods = [pod for app in node.app_dirs() for pod in node.pod_dirs(app)]
+        await asyncio.gather(*(node.stop(pod) for pod in pods))
+        return len(pods)
+    finally:
+        await tasks.close()
+        os.close(fd)
 
 
 def main(argv: list[str] | None = None) -> int:

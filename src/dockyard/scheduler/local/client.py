@@ -32,6 +32,17 @@ from dockyard.scheduler.base import (
 from dockyard.scheduler.local import wire
 from dockyard.scheduler.local.protocol import MESSAGE_LIMIT, SOCKET_NAME, WATCH_ROUTES
 
+# What a client is told while the agent is down. ``dockyard server`` starts a dead agent again
+# within a second (``dockyard.daemons``); the socket path and errno would say nothing more.
+NOT_RUNNING = (
+    "The scheduler's node agent is not running; dockyard server is restarting it. "
+    "Try again in a few seconds."
+)
+WENT_AWAY = (
+    "The scheduler's node agent stopped while it handled this request; dockyard server is "
+    "restarting it. Check the app's state in a few seconds and try again if needed."
+)
+
 _ERRORS: dict[str, type[SchedulerError]] = {
     cls.__name__: cls
     for cls in (
@@ -58,19 +69,19 @@ class LocalScheduler:
                 self.connect_timeout,
             )
         except (OSError, TimeoutError) as exc:
-            raise SchedulerUnavailable(f"The scheduler agent is not reachable: {exc}") from exc
+            raise SchedulerUnavailable(NOT_RUNNING) from exc
         try:
             writer.write(json.dumps({"op": op, "args": args}).encode() + b"\n")
             await writer.drain()
             line = await reader.readline()
         except OSError as exc:
-            raise SchedulerUnavailable(f"The scheduler agent went away: {exc}") from exc
+            raise SchedulerUnavailable(WENT_AWAY) from exc
         finally:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
         if not line:
-            raise SchedulerUnavailable("The scheduler agent closed the connection")
+            raise SchedulerUnavailable(WENT_AWAY)
         response = json.loads(line)
         if not response["ok"]:
             error = response["error"]
@@ -119,19 +130,19 @@ class LocalScheduler:
                 self.connect_timeout,
             )
         except (OSError, TimeoutError) as exc:
-            raise SchedulerUnavailable(f"The scheduler agent is not reachable: {exc}") from exc
+            raise SchedulerUnavailable(NOT_RUNNING) from exc
         try:
             writer.write(json.dumps({"op": WATCH_ROUTES, "args": {}}).encode() + b"\n")
             await writer.drain()
             while line := await reader.readline():
                 yield json.loads(line)["result"]
         except OSError as exc:
-            raise SchedulerUnavailable(f"The scheduler agent went away: {exc}") from exc
+            raise SchedulerUnavailable(WENT_AWAY) from exc
         finally:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
-        raise SchedulerUnavailable("The scheduler agent closed the route feed")
+        raise SchedulerUnavailable(WENT_AWAY)
 
     async def aclose(self) -> None:
         return None

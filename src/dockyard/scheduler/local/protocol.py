@@ -121,6 +121,12 @@ async def handle(agent: Agent, reader: asyncio.StreamReader, writer: asyncio.Str
         response: dict[str, Any] = {"ok": True, "result": await op(agent, request.get("args", {}))}
     except DockyardError as exc:
         response = {"ok": False, "error": {"type": type(exc).__name__, "message": exc.message}}
+    except asyncio.CancelledError:
+        # The agent is stopping mid-request (its pods of a half-done rollout are stopped
+        # already). The connection's task ends quietly: on Python 3.11 the stream server
+        # would log a cancelled handler as an error with a traceback.
+        writer.close()
+        return
     except Exception as exc:
         log.exception("scheduler agent request failed")
         error = {"type": "SchedulerError", "message": f"Scheduler agent error: {exc}"}
