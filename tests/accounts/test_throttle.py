@@ -4,6 +4,7 @@ a lock through the service's injectable clock."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -167,6 +168,19 @@ async def test_a_success_before_the_limit_resets_the_username(
     assert r.status_code == 200, r.text
     await fail(login, here, user.username, USER_LIMIT)  # ten more are answered, not locked
     assert_throttled(await login(here, user.username, user.password))
+
+
+async def test_a_burst_of_attempts_cannot_outrun_the_count(
+    at: At, clean_db: Database, user: Account
+) -> None:
+    here = at("10.0.0.5")
+    answers = await asyncio.gather(
+        *(v2_login(here, user.username, f"guess{i}") for i in range(3 * USER_LIMIT))
+    )
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [400] * USER_LIMIT + [429] * (2 * USER_LIMIT)
+    async with clean_db.session() as session:
+        assert await _failures(session, user.username) == USER_LIMIT
 
 
 async def test_fifty_failures_from_one_address_lock_that_address_only(

@@ -101,19 +101,15 @@ async def _password_ok(
 ) -> bool:
     """Check ``password`` for ``username`` (``user``, None if there is no such user) asked
     from ``address``, under the sign-in throttle: a locked username or address is refused
-    (429) before the password is verified, a failure is counted, a success forgets the
-    username's failures."""
-    now = now or utcnow()
-    await throttle.check(session=session, username=username, address=address, now=now)
+    (429) before the password is verified; the attempt counts as a failure unless it
+    succeeds, which forgets the username's failures."""
+    await throttle.begin(session=session, username=username, address=address, now=now or utcnow())
     if user is None:
         await asyncio.to_thread(verify_nothing, password)
-        ok = False
-    else:
-        ok = await asyncio.to_thread(verify_password, user.password_hash, password)
-    if ok:
+        return False
+    ok = await asyncio.to_thread(verify_password, user.password_hash, password)
+    if ok:  # the caller commits
         await throttle.forget(session=session, username=username)
-    else:
-        await throttle.record_failure(session=session, username=username, address=address, now=now)
     return ok
 
 
