@@ -3,7 +3,7 @@
 Start-up is kept to what the command needs:
 
 - the server commands are declared here but import ``dockyard.serve`` (settings, the
-  agent's client, the workers) only when they run;
+  agent's client, the workers) or ``dockyard.backup`` only when they run;
 - Typer turns every registered command into a click command before it parses anything
   (about half of a bare start). When the first argument names a command or a topic, only
   that one is built; ``--help``, shell completion and unknown names (for click's "did you
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import sys
+from pathlib import Path
 
 import typer
 
@@ -47,6 +48,26 @@ def migrate() -> None:
     from dockyard import serve
 
     serve.migrate()
+
+
+@app.command("backup")
+def backup(
+    file: Path = typer.Argument(..., help="The archive to write (.tar.gz, made mode 0600)."),
+) -> None:
+    """Write the database and data dir to FILE; the server may keep running."""
+    from dockyard.backup import commands
+
+    commands.backup(file)
+
+
+@app.command("restore")
+def restore(
+    file: Path = typer.Argument(..., help="An archive made by dockyard backup."),
+) -> None:
+    """Restore FILE into an empty data dir and an empty database, then start the server."""
+    from dockyard.backup import commands
+
+    commands.restore(file)
 
 
 def _noop() -> None:

@@ -1,5 +1,7 @@
-"""The database work of each ``dockyard server`` start: apply the migrations, then publish
-every app's route again (one lost while the agent was away comes back).
+"""The database work of each ``dockyard server`` start: apply the migrations, publish
+every app's route again (one lost while the agent was away comes back), and deploy again
+every app that should run but of which the scheduler has no pod (after a restore:
+``releases.converge``).
 
 ``dockyard server`` runs this as a short-lived child process (``python -m dockyard.startup``)
 rather than in its own process, which stays up for the server's whole life: that way the
@@ -26,6 +28,7 @@ from dockyard.core import layout, logs
 from dockyard.core.settings import Settings
 from dockyard.db.migrate import upgrade
 from dockyard.db.session import Database
+from dockyard.releases.converge import redeploy_missing
 from dockyard.releases.slugs import interrupted_builds
 from dockyard.routing.publish import publish_all
 from dockyard.scheduler.base import SchedulerUnavailable
@@ -52,14 +55,20 @@ def migrate(settings: Settings) -> None:
 
 
 def publish_routes(settings: Settings) -> None:
+    """Publish every app's route, then start again the apps that have no pod."""
+
     async def publish() -> int:
         database = Database(settings.resolved_database_url, pool_size=1)
         scheduler = make_scheduler(settings)
         try:
             async with database.session() as session:
-                return await publish_all(
+                count = await publish_all(
                     session=session, scheduler=scheduler, platform_domain=settings.platform_domain
                 )
+                restored = await redeploy_missing(session=session, scheduler=scheduler)
+            if restored:
+                log.info("started again %d apps that had no pod: %s", len(restored), restored)
+            return count
         finally:
             await scheduler.aclose()
             await database.close()

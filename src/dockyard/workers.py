@@ -92,6 +92,9 @@ def run_worker(listen: Listen) -> None:
         log_level=listen.log_level,
         access_log=False,
         server_header=False,
+        # The socket peer is the client: the sign-in throttle counts by it, and a client
+        # could write X-Forwarded-For to spread its failures over invented addresses.
+        proxy_headers=False,
         timeout_graceful_shutdown=10,
     )
     uvicorn.Server(config).run(sockets=[sock])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 from pathlib import Path
 
@@ -64,6 +65,19 @@ def test_login_failure(cli: Cli, user: str) -> None:
     result = cli.fails("login", cli.server.url, "-u", user, "-p", "wrong")
     assert result.exit_code == 1
     assert "Unable to log in with provided credentials." in result.stderr
+
+
+def test_login_when_throttled_says_how_long_to_wait(cli: Cli, user: str) -> None:
+    with DockyardClient(cli.server.url) as client:
+        for _ in range(10):
+            with pytest.raises(ClientError) as failed:
+                client.login(user, "wrong")
+            assert failed.value.status == 400
+    result = cli.fails("login", cli.server.url, "-u", user, "-p", PASSWORD)
+    assert result.exit_code == 1
+    assert re.search(
+        r"Too many failed sign-in attempts\. Please try again in \d+ seconds\.", result.stderr
+    ), result.stderr
 
 
 def test_login_prompts_hidden_password_and_defaults_to_saved_controller(

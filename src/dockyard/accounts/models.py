@@ -52,3 +52,16 @@ class Key(UUIDKey, Timestamped, Base):
     public: Mapped[str] = mapped_column(Text, nullable=False)
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
     fingerprint_sha256: Mapped[str] = mapped_column(String(80), nullable=False)
+
+
+class LoginFailure(Base):
+    """One failed password check, kept for the sign-in throttle (``accounts.throttle``) and
+    pruned once it can no longer lock anything. In the database so that every API worker
+    counts the same failures."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(150), nullable=False, index=True)
+    address: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(), nullable=False, index=True)

@@ -21,7 +21,7 @@ from dockyard.accounts.schemas import (
     user_out,
 )
 from dockyard.api.body import body, takes
-from dockyard.api.deps import OptionalUserDep, SessionDep, SettingsDep, UserDep
+from dockyard.api.deps import AddressDep, OptionalUserDep, SessionDep, SettingsDep, UserDep
 from dockyard.api.errors import errors
 from dockyard.api.pagination import PageDep, paginated
 from dockyard.api.responses import JSON, no_content
@@ -52,10 +52,14 @@ async def register(
     "/auth/login",
     tags=["auth"],
     openapi_extra=takes(LoginIn),
-    responses={200: {"model": TokenOut}, **errors(400)},
+    responses={200: {"model": TokenOut}, **errors(400, 429)},
 )
-async def login(session: SessionDep, data: Annotated[LoginIn, body(LoginIn)]) -> Response:
-    token = await service.login(session=session, username=data.username, password=data.password)
+async def login(
+    session: SessionDep, address: AddressDep, data: Annotated[LoginIn, body(LoginIn)]
+) -> Response:
+    token = await service.login(
+        session=session, username=data.username, password=data.password, address=address
+    )
     return JSON({"token": token})
 
 
@@ -63,10 +67,13 @@ async def login(session: SessionDep, data: Annotated[LoginIn, body(LoginIn)]) ->
     "/auth/passwd",
     tags=["auth"],
     openapi_extra=takes(PasswdIn),
-    responses={200: {"description": "Password changed"}, **errors(400, 401, 403, 404)},
+    responses={200: {"description": "Password changed"}, **errors(400, 401, 403, 404, 429)},
 )
 async def passwd(
-    session: SessionDep, actor: UserDep, data: Annotated[PasswdIn, body(PasswdIn)]
+    session: SessionDep,
+    actor: UserDep,
+    address: AddressDep,
+    data: Annotated[PasswdIn, body(PasswdIn)],
 ) -> Response:
     await service.change_password(
         session=session,
@@ -74,6 +81,7 @@ async def passwd(
         password=data.password,
         new_password=data.new_password,
         username=data.username,
+        address=address,
     )
     return JSON({})
 

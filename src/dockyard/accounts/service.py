@@ -1,18 +1,21 @@
 """Accounts: registration, login, passwords, tokens, cancellation and superuser admin.
 
 Every function takes the session and the acting user explicitly and raises the core error
-hierarchy; nothing here knows about HTTP.
+hierarchy; nothing here knows about HTTP. Every password check, whichever facade asks for it,
+goes through ``_password_ok``, which applies the sign-in throttle (``accounts.throttle``).
 """
 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dockyard.accounts import throttle
 from dockyard.accounts.models import Token, User
 from dockyard.accounts.schemas import RegisterIn
 from dockyard.accounts.secrets import (
@@ -87,15 +90,52 @@ async def issue_token(session: AsyncSession, user: User) -> str:
     return token
 
 
-async def login(*, session: AsyncSession, username: str, password: str) -> str:
-    user = await session.scalar(select(User).where(User.username == username))
+async def _password_ok(
+    *,
+    session: AsyncSession,
+    username: str,
+    user: User | None,
+    password: str,
+    address: str,
+    now: datetime | None,
+) -> bool:
+    """Check ``password`` for ``username`` (``user``, None if there is no such user) asked
+    from ``address``, under the sign-in throttle: a locked username or address is refused
+    (429) before the password is verified; the attempt counts as a failure unless it
+    succeeds, which forgets the username's failures."""
+    await throttle.begin(session=session, username=username, address=address, now=now or utcnow())
     if user is None:
         await asyncio.to_thread(verify_nothing, password)
-        raise Invalid(BAD_CREDENTIALS, field="non_field_errors")
+        return False
     ok = await asyncio.to_thread(verify_password, user.password_hash, password)
-    if not ok:
+    if ok:  # the caller commits
+        await throttle.forget(session=session, username=username)
+    return ok
+
+
+async def login(
+    *,
+    session: AsyncSession,
+    username: str,
+    password: str,
+    address: str,
+    now: datetime | None = None,
+) -> str:
+    """A new token for ``username``. ``address`` is the client's (the socket peer), for the
+    sign-in throttle; ``now`` is the throttle's clock."""
+    user = await session.scalar(select(User).where(User.username == username))
+    ok = await _password_ok(
+        session=session,
+        username=username,
+        user=user,
+        password=password,
+        address=address,
+        now=now,
+    )
+    if not ok or user is None:
         raise Invalid(BAD_CREDENTIALS, field="non_field_errors")
     if not user.is_active:  # said only to whoever knows the password
+        await session.commit()
         raise Invalid(ACCOUNT_DISABLED, field="non_field_errors")
     user.last_login = utcnow()
     token = await issue_token(session, user)
@@ -153,6 +193,8 @@ async def change_password(
     password: str | None,
     new_password: str | None,
     username: str | None,
+    address: str,
+    now: datetime | None = None,
 ) -> None:
     target = await _target(session, actor, username)
     if not new_password:
@@ -161,7 +203,15 @@ async def change_password(
     if not acting_as_admin:
         if not password:
             raise Invalid("password is a required field")
-        if not await asyncio.to_thread(verify_password, target.password_hash, password):
+        ok = await _password_ok(
+            session=session,
+            username=target.username,
+            user=target,
+            password=password,
+            address=address,
+            now=now,
+        )
+        if not ok:
             raise Unauthenticated("Current password does not match")
     target.password_hash = await asyncio.to_thread(hash_password, new_password)
     await session.commit()

@@ -92,3 +92,13 @@ async def get_locks(request: Request) -> AppLocks:
 
 SchedulerDep = Annotated[Scheduler, Depends(get_scheduler)]
 LocksDep = Annotated[AppLocks, Depends(get_locks)]
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the socket peer gives it (never ``X-Forwarded-For``, which
+    any client can write): what the sign-in throttle counts failures by. Empty when the
+    transport has none (a Unix socket)."""
+    return request.client.host if request.client else ""
+
+
+AddressDep = Annotated[str, Depends(client_address)]

@@ -18,7 +18,7 @@ from dockyard.api import deps
 from dockyard.api.body import FieldErrors, _message
 from dockyard.api.middleware import headers_for
 from dockyard.api.responses import JSON
-from dockyard.core.errors import DockyardError, Unauthenticated
+from dockyard.core.errors import DockyardError, TooManyRequests, Unauthenticated
 
 log = logging.getLogger("dockyard.api")
 
@@ -32,6 +32,7 @@ _DESCRIPTIONS = {
     413: "The body is too large",
     415: "Unsupported content type",
     422: "Refers to something absent",
+    429: "Too many attempts; the Retry-After header says when to try again",
     503: "A dependency is unavailable",
 }
 
@@ -45,6 +46,8 @@ def _dockyard_error(_request: Request, exc: Exception) -> Response:
     headers = None
     if isinstance(exc, Unauthenticated):
         headers = {"WWW-Authenticate": exc.challenge}
+    elif isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSON(exc.body(), status_code=exc.status, headers=headers)
 
 

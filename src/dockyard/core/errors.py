@@ -9,6 +9,7 @@
     ├── TooLarge         413      the body is larger than allowed
     ├── Unsupported      415      the body is of a type the endpoint does not take
     ├── Unprocessable    422      well-formed but refers to something absent
+    ├── TooManyRequests  429      throttled; ``retry_after`` seconds go in ``Retry-After``
     └── Unavailable      503      a dependency (database, scheduler) is down
 
 Services raise these; adapters raise their own errors and services translate them with
@@ -75,6 +76,14 @@ class Unsupported(DockyardError):
 
 class Unprocessable(DockyardError):
     status = 422
+
+
+class TooManyRequests(DockyardError):
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Unavailable(DockyardError):
