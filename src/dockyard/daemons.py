@@ -95,6 +95,7 @@ class Daemon:
         pid_file: Path,
         detached: bool = False,
         ready: Callable[[int], bool] | None = None,
+        on_restart: Callable[[], None] | None = None,
     ) -> None:
         self.name = name
         self.module = module
@@ -109,6 +110,8 @@ class Daemon:
         self.failures = 0
         self.next_start: float | None = None
         self.restarts = 0
+        self.on_restart = on_restart
+        self._announce = False  # call on_restart once the restarted helper serves
 
     # -- start ------------------------------------------------------------------------------
 
@@ -188,6 +191,10 @@ class Daemon:
             if self.alive():
                 if now - self.started >= QUICK_DEATH:
                     self.failures = 0
+                if self._announce and self.ready():
+                    self._announce = False
+                    if self.on_restart is not None:
+                        self.on_restart()
                 return
             returncode = self.proc.returncode if self.proc is not None else None
             quick = now - self.started < QUICK_DEATH
@@ -205,6 +212,7 @@ class Daemon:
         if now >= self.next_start:
             self.restarts += 1
             self.spawn()
+            self._announce = True
 
     # -- stop -------------------------------------------------------------------------------
 
@@ -212,6 +220,7 @@ class Daemon:
         """SIGTERM, then SIGKILL after 10 s; it is not started again."""
         pid, proc = self.pid, self.proc
         self.pid = self.proc = self.next_start = None
+        self._announce = False
         if pid is not None:
             self._terminate(pid, proc)
 
@@ -229,3 +238,34 @@ class Daemon:
             os.kill(pid, signal.SIGKILL)
         if proc is not None:
             proc.wait()
+
+
+class Chore:
+    """A short-lived child run on demand, one at a time: asked for while it runs, it runs
+    once more after. ``watch`` reaps it."""
+
+    def __init__(self, module: str, args: Sequence[str]) -> None:
+        self.argv = [sys.executable, "-m", module, *args]
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.again = False
+
+    def request(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.again = True
+            return
+        self.proc = subprocess.Popen(
+            self.argv, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent
+        )
+
+    def watch(self) -> None:
+        if self.proc is not None and self.proc.poll() is not None:
+            self.proc = None
+            if self.again:
+                self.again = False
+                self.request()
+
+    def stop(self) -> None:
+        self.again = False
+        if self.proc is not None:
+            Daemon._terminate(self.proc.pid, self.proc)
+            self.proc = None

@@ -17,12 +17,13 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable
 
 from dockyard.api.runtime import agent_root
 from dockyard.core import logs
 from dockyard.core.builderkey import builder_key
 from dockyard.core.settings import Settings, unreachable_by_others
-from dockyard.daemons import Daemon, started
+from dockyard.daemons import Chore, Daemon, started
 from dockyard.router import PORTS_FILE
 from dockyard.scheduler.base import SchedulerError, SchedulerUnavailable
 from dockyard.scheduler.local.agent import PID_FILE as AGENT_PID
@@ -84,10 +85,13 @@ def server(
         settings.port = port
     builder_key(settings.data_dir, settings.builder_key)
     helpers: list[Daemon] = []
+    converge = Chore(STARTUP_MODULE, ["--converge"])
     write_json(settings.data_dir / SERVER_PID, {"pid": os.getpid(), "since": started(os.getpid())})
     try:
         if settings.scheduler == "local":
-            agent = _agent(settings)
+            # A restarted agent may have been cut off mid-change: the database's desired
+            # state is applied again once it serves (``releases.converge``).
+            agent = _agent(settings, converge.request)
             helpers.append(agent)
             agent.stop_stale()
             agent.start(f"The scheduler agent did not start on {agent.root}")
@@ -109,14 +113,15 @@ def server(
             f"{settings.ssh_port} (DOCKYARD_SSH_HOST, DOCKYARD_SSH_PORT); see its message above."
         )
         _run_startup(publish=True)
-        _serve(settings, workers, helpers)
+        _serve(settings, workers, [*helpers, converge])
     finally:
+        converge.stop()
         for helper in reversed(helpers):
             helper.stop()
         (settings.data_dir / SERVER_PID).unlink(missing_ok=True)
 
 
-def _agent(settings: Settings) -> Daemon:
+def _agent(settings: Settings, on_restart: Callable[[], None]) -> Daemon:
     """The local scheduler's node agent: one per host, owned by the server process. App
     processes outlive it; a restarted agent re-adopts them."""
     root = agent_root(settings)
@@ -137,7 +142,13 @@ def _agent(settings: Settings) -> Daemon:
         return pid_in(root / AGENT_PID) == pid and asyncio.run(ping())
 
     return Daemon(
-        "node agent", AGENT_MODULE, args, root=root, pid_file=root / AGENT_PID, ready=ready
+        "node agent",
+        AGENT_MODULE,
+        args,
+        root=root,
+        pid_file=root / AGENT_PID,
+        ready=ready,
+        on_restart=on_restart,
     )
 
 
@@ -220,7 +231,7 @@ def _exit(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def _serve(settings: Settings, workers: int | None, helpers: list[Daemon]) -> None:
+def _serve(settings: Settings, workers: int | None, helpers: list[Daemon | Chore]) -> None:
     def watch() -> None:
         for helper in helpers:
             helper.watch()

@@ -26,9 +26,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from dockyard.api.runtime import make_scheduler
 from dockyard.core import layout, logs
 from dockyard.core.settings import Settings
+from dockyard.db.locks import AppLocks
 from dockyard.db.migrate import upgrade
 from dockyard.db.session import Database
-from dockyard.releases.converge import redeploy_missing
+from dockyard.releases.converge import converge_all
 from dockyard.releases.slugs import interrupted_builds
 from dockyard.routing.publish import publish_all
 from dockyard.scheduler.base import SchedulerUnavailable
@@ -65,9 +66,8 @@ def publish_routes(settings: Settings) -> None:
                 count = await publish_all(
                     session=session, scheduler=scheduler, platform_domain=settings.platform_domain
                 )
-                restored = await redeploy_missing(session=session, scheduler=scheduler)
-            if restored:
-                log.info("started again %d apps that had no pod: %s", len(restored), restored)
+                locks = AppLocks(database, settings.data_dir / "locks")
+                await converge_all(session=session, scheduler=scheduler, locks=locks)
             return count
         finally:
             await scheduler.aclose()
@@ -109,9 +109,17 @@ def recover_builds(settings: Settings) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description="The database work of a server start.")
     parser.add_argument("--publish", action="store_true", help="also publish every app's route")
+    parser.add_argument(
+        "--converge",
+        action="store_true",
+        help="only publish the routes and converge the apps (after the agent restarted)",
+    )
     args = parser.parse_args()
     settings = Settings()
     logs.configure(settings.log_level)
+    if args.converge:
+        publish_routes(settings)
+        return 0
     migrate(settings)
     if args.publish:
         recover_builds(settings)

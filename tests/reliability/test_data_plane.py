@@ -5,6 +5,7 @@ away; ``dockyard server --stop-all`` stops everything, apps included."""
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import signal
@@ -15,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.scheduler.local.client import NOT_RUNNING
+from dockyard.scheduler.base import DeploySpec
+from dockyard.scheduler.local import wire
+from dockyard.scheduler.local.client import NOT_RUNNING, LocalScheduler
+from dockyard.scheduler.local.pods import read_json
 from tests.releases.helpers import marked_pids
 from tests.reliability.helpers import AGENT, ROUTER, SSH, Load, Platform, wait_for
 
@@ -166,3 +170,31 @@ def test_stop_all_after_a_crash_stops_the_surviving_router_and_apps(platform: Pl
     assert done.returncode == 0, done.stderr
     assert "stopping a stale edge router" in done.stderr
     wait_for(lambda: not platform.server.ours() and not marked_pids(platform.marker))
+
+
+def test_after_the_agent_restarts_the_apps_are_brought_to_the_database_s_state(
+    platform: Platform,
+) -> None:
+    """The agent finished a scale that the database never heard of (the agent died before
+    it answered): once it is back, the server applies the database's structure again."""
+    deployed(platform)
+    root = platform.server.base / "data" / "local"
+    record = wire.deploy_from_dict(read_json(root / "apps" / f"{platform.APP}.json"))
+    drifted = DeploySpec(release=record.release, structure={"web": 3})
+
+    async def scale_behind_the_database_s_back() -> None:
+        await LocalScheduler(root).scale(drifted)
+
+    asyncio.run(scale_behind_the_database_s_back())
+    assert len(platform.pods()) == 3
+    agent = platform.helper(AGENT)
+    kill(agent)
+    wait_for(lambda: platform.helper(AGENT) not in (None, agent))
+
+    def pods_up() -> int:
+        r = platform.api.get(f"/v2/apps/{platform.APP}/pods")
+        return len(r.json()["results"]) if r.status_code == 200 else -1
+
+    wait_for(lambda: pods_up() == 2, within=30)
+    assert {p["state"] for p in platform.pods()} == {"up"}
+    wait_for(lambda: "pods were web=3" in platform.server.log.read_text())
