@@ -248,7 +248,10 @@ def test_an_unreachable_data_dir_is_refused_with_a_reason(tmp_path: Path) -> Non
         timeout=60,
     )
     assert done.returncode == 1
-    assert f"App processes run as nobody, who cannot reach {private}/data/builds" in done.stderr
+    assert "App processes run as their own users (uids 200000-299999), who cannot reach" in (
+        done.stderr
+    )
+    assert f"reach {private}/data/builds" in done.stderr
     # The first closed directory on the way: ours, or pytest's own (also 0700) above it.
     first = unreachable_by_others(private / "data" / "builds")
     assert first is not None and first in (private, *private.parents)

@@ -22,6 +22,9 @@ class App(UUIDKey, Timestamped, Base):
     stopped: Mapped[dict[str, Any]] = mapped_column(
         JSON, nullable=False, default=dict, server_default="{}"
     )
+    # The app's own uid and gid on the local scheduler (``DOCKYARD_APP_UID_RANGE``), given
+    # at creation and never shared; None only for rows made outside the service.
+    uid: Mapped[int | None] = mapped_column(Integer, unique=True, nullable=True)
 
 
 class Collaborator(Base):

@@ -56,6 +56,7 @@ class BuildJob:
     pythons: list[str] = field(default_factory=list)
     uid: int | None = None
     gid: int | None = None
+    max_procs: int | None = None
 
 
 @dataclass(frozen=True)

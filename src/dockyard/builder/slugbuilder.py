@@ -37,6 +37,7 @@ from dockyard.builder.buildpack_rules import (
     read_buildpacks_file,
     resolve,
 )
+from dockyard.core import identity
 
 MINIMAL_PATH = "/usr/local/bin:/usr/bin:/bin"
 PROCFILE_LIMIT = 64 * 1024
@@ -58,12 +59,10 @@ def detail(text: str) -> None:
     say(f"       {text}")
 
 
-def drop_privileges(uid: int | None, gid: int | None) -> None:
-    if uid is None or gid is None or os.geteuid() != 0:
-        return
-    os.setgroups([])
-    os.setgid(gid)
-    os.setuid(uid)
+def drop_privileges(uid: int | None, gid: int | None, max_procs: int | None = None) -> None:
+    """To the app's own uid and gid (no supplementary groups, a process limit for the uid,
+    ``no_new_privs``); see ``dockyard.core.identity``."""
+    identity.drop(uid, gid, max_procs=max_procs)
 
 
 PR_SET_PDEATHSIG = 1
@@ -268,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     job_file.unlink()  # it holds the app's config: gone before anything untrusted runs
     parent = os.getppid()
     with open(job["source"], "rb") as source:
-        drop_privileges(job.get("uid"), job.get("gid"))
+        drop_privileges(job.get("uid"), job.get("gid"), job.get("max_procs"))
         end_with_parent(parent)
         os.umask(0o022)
         try:

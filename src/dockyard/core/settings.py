@@ -15,6 +15,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dockyard.core.identity import DEFAULT_MAX_PROCS, parse_uid_range
+
 DEFAULT_RESERVED_NAMES = "admin,api,dockyard,deis,drycc,controller,router,registry,builder,www"
 
 
@@ -93,7 +95,18 @@ class Settings(BaseSettings):
     run_timeout: float = Field(default=300.0, gt=0, description="Seconds a one-off run may take.")
     app_user: str = Field(
         default="nobody",
-        description="User app processes run as when the controller runs as root.",
+        description="User of app processes that have no uid of their own, when the controller "
+        "runs as root; empty keeps the controller's user (no isolation at all).",
+    )
+    app_uid_range: str = Field(
+        default="200000-299999",
+        description="The uids (and gids) given to apps, one each, when the controller runs as "
+        "root; no /etc/passwd entry is needed.",
+    )
+    app_max_procs: int = Field(
+        default=DEFAULT_MAX_PROCS,
+        ge=16,
+        description="Processes an app may have at once (RLIMIT_NPROC of its uid).",
     )
     settle_time: float = Field(
         default=0.3,
@@ -148,6 +161,16 @@ class Settings(BaseSettings):
     @classmethod
     def _size(cls, value: object) -> int:
         return parse_size(value)
+
+    @field_validator("app_uid_range")
+    @classmethod
+    def _uid_range(cls, value: str) -> str:
+        parse_uid_range(value)
+        return value.strip()
+
+    @property
+    def uid_range(self) -> tuple[int, int]:
+        return parse_uid_range(self.app_uid_range)
 
     @field_validator("platform_domain")
     @classmethod

@@ -45,6 +45,7 @@ class PodConfig:
     settle: float = 1.0
     uid: int | None = None
     gid: int | None = None
+    max_procs: int | None = None
     log_dir: str = ""
     log_max_bytes: int = 0
     log_backups: int = 0
@@ -110,7 +111,10 @@ class PodDir:
         return PodConfig(**data) if isinstance(data, dict) else None
 
     def write_config(self, config: PodConfig) -> None:
-        self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Every directory on the way is the agent's alone (``parents`` alone would make the
+        # app's directory with the umask's mode).
+        for directory in (self.path.parent, self.path):
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_json(self.path / "pod.json", asdict(config))
 
     def runtime(self) -> PodRuntime | None:
