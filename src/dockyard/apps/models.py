@@ -27,6 +27,16 @@ class App(UUIDKey, Timestamped, Base):
     uid: Mapped[int | None] = mapped_column(Integer, unique=True, nullable=True)
 
 
+class UidMark(Base):
+    """The highest app uid ever given (one row, ``id`` 1), so a destroyed app's uid is not
+    given to the next app while the range has room above it (see ``uids``)."""
+
+    __tablename__ = "app_uid_mark"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    top: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 class Collaborator(Base):
     """A user the owner shared the app with: every right except destroying it."""
 

@@ -1,7 +1,8 @@
 """app uids: each app's own uid and gid on the local scheduler
 
 Existing apps get one each from ``DOCKYARD_APP_UID_RANGE`` (in the order they were made), so
-after the upgrade every app's processes and builds run under a user of their own.
+after the upgrade every app's processes and builds run under a user of their own;
+``app_uid_mark`` keeps the highest uid given.
 
 Revision ID: 0006
 Revises: 0005
@@ -39,9 +40,18 @@ def upgrade() -> None:
         )
     for offset, uuid in enumerate(uuids):
         connection.execute(apps.update().where(apps.c.uuid == uuid).values(uid=first + offset))
+    mark = op.create_table(
+        "app_uid_mark",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("top", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_app_uid_mark")),
+    )
+    if uuids:
+        op.bulk_insert(mark, [{"id": 1, "top": first + len(uuids) - 1}])
 
 
 def downgrade() -> None:
+    op.drop_table("app_uid_mark")
     with op.batch_alter_table("apps", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_apps_uid"), type_="unique")
         batch_op.drop_column("uid")
