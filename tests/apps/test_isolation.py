@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -22,17 +23,32 @@ import pytest
 from dockyard.core.settings import Settings
 from dockyard.scheduler.local.agent import Agent
 from dockyard.scheduler.local.node import NodeOptions
-from dockyard.scheduler.local.pods import PodDir
+from dockyard.scheduler.local.pods import PodDir, alive
 from tests.conftest import Account, create_app_for
-from tests.releases.helpers import built, configured, pods, run, run_output, write_app
+from tests.releases.helpers import (
+    built,
+    configured,
+    eventually,
+    pods,
+    run,
+    run_output,
+    write_app,
+)
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="apps run under their own uids only when the controller is root"
 )
 
 MAX_PROCS = 24
-UID_RANGE = (290000, 290999)
 SECRET = "s3cret-of-a"
+
+
+@pytest.fixture
+def uid_range() -> tuple[int, int]:
+    """Uids of this test's own: processes another test killed may not all be reaped yet, and
+    they count against a uid's process limit until they are."""
+    first = 280_000 + 100 * secrets.randbelow(100)
+    return first, first + 99
 
 
 @pytest.fixture
@@ -63,7 +79,9 @@ async def agent_root(open_base: Path) -> AsyncIterator[Path]:
 
 
 @pytest.fixture
-def settings(open_base: Path, tmp_path: Path, database_url: str) -> Settings:
+def settings(
+    open_base: Path, tmp_path: Path, database_url: str, uid_range: tuple[int, int]
+) -> Settings:
     made = Settings(
         data_dir=open_base / "data",
         database_url=database_url,
@@ -72,7 +90,7 @@ def settings(open_base: Path, tmp_path: Path, database_url: str) -> Settings:
         argon2_time_cost=1,
         argon2_memory_kib=1024,
         deploy_timeout=20.0,
-        app_uid_range=f"{UID_RANGE[0]}-{UID_RANGE[1]}",
+        app_uid_range=f"{uid_range[0]}-{uid_range[1]}",
     )
     made.ensure_dirs()
     return made
@@ -92,7 +110,7 @@ def status_field(pid: int, name: str) -> list[str]:
 
 
 async def deployed(client: httpx.AsyncClient, user: Account, app: str, source: Path) -> str:
-    """Create ``app``, build ``source`` (one web pod) and return the slug's directory."""
+    """Create ``app``, build ``source`` (one web pod) and return the build's uuid."""
     await create_app_for(client, user, app)
     body = await built(client, user, app, source, procfile={"web": "python3 web.py"})
     return str(body["uuid"])
@@ -104,9 +122,10 @@ async def test_an_app_cannot_read_another_apps_environment_files_or_logs(
     settings: Settings,
     agent_root: Path,
     tmp_path: Path,
+    uid_range: tuple[int, int],
 ) -> None:
     source = write_app(tmp_path / "src", "isolated", procfile=None)
-    await deployed(client, user, "iso-a", source)
+    build_a = await deployed(client, user, "iso-a", source)
     await deployed(client, user, "iso-b", source)
     await configured(client, user, "iso-a", values={"SECRET_TOKEN": SECRET})
     (pod_a,) = await pods(client, user, "iso-a")
@@ -114,11 +133,11 @@ async def test_an_app_cannot_read_another_apps_environment_files_or_logs(
     pid_a = child_pid(agent_root, "iso-a", pod_a["name"])
     pid_b = child_pid(agent_root, "iso-b", pod_b["name"])
     uid_a, uid_b = int(status_field(pid_a, "Uid")[0]), int(status_field(pid_b, "Uid")[0])
-    assert uid_a != uid_b and {uid_a, uid_b} <= set(range(UID_RANGE[0], UID_RANGE[1] + 1))
+    assert uid_a != uid_b and {uid_a, uid_b} <= set(range(uid_range[0], uid_range[1] + 1))
     assert status_field(pid_a, "Gid") == [str(uid_a)] * 4
     slug_a = Path(settings.data_dir / "builds" / "iso-a")
     log_a = agent_root / "logs" / "iso-a.log"
-    release_dir = next(p for p in slug_a.iterdir())
+    release_dir = slug_a / build_a
     # What lies on disk is the app's alone (and root's).
     for path, mode in ((slug_a, 0o750), (release_dir, 0o750), (release_dir / "web.py", 0o640)):
         info = path.stat()
@@ -175,3 +194,40 @@ async def test_app_processes_have_no_new_privs_no_groups_and_a_process_limit(
     assert "raised" not in result["output"]
     # The web pod, in the same app, kept running meanwhile.
     assert [p["name"] for p in await pods(client, user, "iso-limits")] == [pod["name"]]
+
+
+def processes_of(uid: int) -> list[str]:
+    """The command lines of the live (not zombie) processes of ``uid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if status_field(int(entry), "Uid")[0] == str(uid) and alive(int(entry)):
+                    found.append(Path(f"/proc/{entry}/cmdline").read_text().replace("\0", " "))
+            except (OSError, AssertionError):
+                continue
+    return found
+
+
+async def test_destroying_an_app_stops_whatever_runs_under_its_uid(
+    client: httpx.AsyncClient, user: Account, agent_root: Path, tmp_path: Path
+) -> None:
+    source = write_app(tmp_path / "src", "escaping", procfile=None)
+    await deployed(client, user, "iso-gone", source)
+    (pod,) = await pods(client, user, "iso-gone")
+    uid = int(status_field(child_pid(agent_root, "iso-gone", pod["name"]), "Uid")[0])
+    # A daemon in a session of its own with an empty environment: neither the run's process
+    # group nor its pod marker finds it.
+    escape = (
+        "setsid env -i sleep 300 </dev/null >/dev/null 2>&1 & "
+        'while [ "$(cat /proc/$!/comm)" != sleep ]; do sleep 0.05; done'
+    )
+    await run_output(client, user, "iso-gone", escape)
+    assert any(cmd.startswith("sleep 300") for cmd in processes_of(uid))
+    r = await client.delete("/v2/apps/iso-gone", headers=user.headers)
+    assert r.status_code == 204, r.text
+
+    async def all_gone() -> bool:
+        return processes_of(uid) == []
+
+    await eventually(all_gone, within=5.0)  # SIGKILL is sent; the kernel takes a moment

@@ -64,12 +64,7 @@ def test_existing_apps_get_their_own_uids(
         )
     )
     upgrade(empty_database)
-    apps, mark = asyncio.run(
-        _both(empty_database, "SELECT id, uid FROM apps ORDER BY id", "SELECT top FROM app_uid_mark")
-    )
+    apps = asyncio.run(_execute(empty_database, "SELECT id, uid FROM apps ORDER BY id"))
+    mark = asyncio.run(_execute(empty_database, "SELECT top FROM app_uid_mark"))
     assert apps == [("first", 250000), ("second", 250001)]
     assert mark == [(250001,)]
-
-
-async def _both(url: str, first: str, second: str) -> tuple[list[tuple[object, ...]], ...]:
-    return await _execute(url, first), await _execute(url, second)

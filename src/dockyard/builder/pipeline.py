@@ -72,13 +72,13 @@ def source_builds_supported(settings: Settings) -> None:
         )
 
 
-def build_user(settings: Settings, app: App) -> tuple[int | None, int | None]:
+def build_user(settings: Settings, app_uid: int | None = None) -> tuple[int | None, int | None]:
     """Who builds run as when the controller is root: the app's own uid and gid (its
     processes run as them too), else ``DOCKYARD_APP_USER``; otherwise the controller."""
     if os.geteuid() != 0 or not settings.app_user:
         return None, None
-    if app.uid is not None:
-        return app.uid, app.uid
+    if app_uid is not None:
+        return app_uid, app_uid
     entry = pwd.getpwnam(settings.app_user)
     return entry.pw_uid, entry.pw_gid
 
@@ -188,7 +188,7 @@ class Builder:
             raise Invalid(f"Build failed: {exc.message}") from None
         finally:
             await asyncio.to_thread(shutil.rmtree, work, True)
-        await asyncio.to_thread(slugs.seal, slug, build_user(self.settings, app)[1])
+        await asyncio.to_thread(slugs.seal, slug, build_user(self.settings, app.uid)[1])
         build.procfile, build.buildpack, build.source_dir = types, buildpacks, str(slug)
         await self._finish(build, emit, status="succeeded")
         return await self._release(app, build, emit)
@@ -204,7 +204,7 @@ class Builder:
     ) -> tuple[dict[str, str], str]:
         settings = self.settings
         data_dir = settings.data_dir
-        uid, gid = build_user(settings, app)
+        uid, gid = build_user(settings, app.uid)
         slug = layout.slug_dir(data_dir, app.id, build.uuid)
         work = layout.tmp_dir(data_dir) / f"build-{build.uuid}"
         cache = layout.cache_dir(data_dir, app.id)

@@ -8,8 +8,9 @@ the buildpacks') is the build log, on stdout.
 
 It starts as the controller (root, when the controller is) inside the build's limits, reads
 its job file (which holds the app's config, so it deletes it at once) and opens the source,
-then drops to the build user for good before it touches anything untrusted: the archive,
-the buildpacks and the app's code only ever meet the unprivileged user. Everything it needs
+then drops to the build user (the app's own uid and gid, ``no_new_privs``, the app's process
+limit) for good before it touches anything untrusted: the archive, the buildpacks and the
+app's code only ever meet that user. Everything it needs
 is imported before that, since the controller's own Python may be unreadable to that user.
 It uses the standard library only, so the same program can run in a builder image.
 """

@@ -42,7 +42,7 @@ class RegistrationMode(StrEnum):
 
 def default_data_dir() -> Path:
     """``~/.local/share/dockyard``; ``/var/lib/dockyard`` for root, whose home is private
-    (0700 on Debian): app processes, which run as an unprivileged user when the controller is
+    (0700 on Debian): app processes, which run as their own uids when the controller is
     root, could not reach their build copies inside it."""
     if os.geteuid() == 0:
         return Path("/var/lib/dockyard")
@@ -209,10 +209,10 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{self.data_dir / 'dockyard.db'}"
 
     def ensure_dirs(self) -> None:
-        """The data dir is traverse-only for others (0711): app processes, which run as an
-        unprivileged user when the controller is root, must reach their build copies under
-        ``builds/`` but can list nothing and read neither the database nor the agent's
-        state, which are created 0600/0700 under a 077 umask."""
+        """The data dir is traverse-only for others (0711): app processes, which run as their
+        app's own uid when the controller is root, must reach their build copies under
+        ``builds/<app>/`` (their gid's alone) but can list nothing and read neither the
+        database nor the agent's state, which are created 0600/0700 under a 077 umask."""
         missing = [p for p in (self.data_dir, *self.data_dir.parents) if not p.exists()]
         for directory in reversed(missing):  # parents we make are plain 0755 directories
             directory.mkdir(exist_ok=True)

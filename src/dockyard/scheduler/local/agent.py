@@ -44,7 +44,7 @@ from dockyard.scheduler.base import (
 from dockyard.scheduler.local import limits, wire
 from dockyard.scheduler.local.names import run_name
 from dockyard.scheduler.local.node import Node, NodeOptions
-from dockyard.scheduler.local.pods import PodConfig, PodDir, read_json, write_json
+from dockyard.scheduler.local.pods import PodConfig, PodDir, kill_uid, read_json, write_json
 from dockyard.scheduler.local.protocol import MESSAGE_LIMIT, SOCKET_NAME, handle
 from dockyard.scheduler.local.routes import RouteFeed, RouteStore
 from dockyard.scheduler.local.runner import DEFAULT_OUTPUT_LIMIT, run_command
@@ -284,7 +284,12 @@ class Agent:
 
     async def destroy(self, app: str) -> None:
         async with self.locks[app]:
+            current = self.record(app)
             await self._stop(self.node.pod_dirs(app))
+            own = current.release.uid if current is not None else None
+            if own is not None and self.node.options.uid is not None:
+                # The uid is the app's alone: whatever still runs under it goes too.
+                await asyncio.to_thread(kill_uid, own)
             with contextlib.suppress(OSError):
                 (self.node.pods_dir / app).rmdir()
             self._record_path(app).unlink(missing_ok=True)

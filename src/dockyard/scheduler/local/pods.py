@@ -181,6 +181,28 @@ def pod_processes(name: str) -> list[int]:
     return found
 
 
+def _real_uid(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    line = next((x for x in status.splitlines() if x.startswith("Uid:")), "")
+    fields = line.split()
+    return int(fields[1]) if len(fields) > 1 else None
+
+
+def kill_uid(uid: int) -> int:
+    """SIGKILL every process of an app's own uid (what escaped its pods and runs, a daemon
+    that cleared its environment, say); never root's or our own. Returns how many."""
+    if uid in (0, os.geteuid()):
+        return 0
+    found = [int(d) for d in os.listdir("/proc") if d.isdigit() and _real_uid(int(d)) == uid]
+    for pid in found:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return len(found)
+
+
 def kill_pod(pod: PodDir, runtime: PodRuntime | None) -> None:
     """SIGKILL whatever is left of a pod: its shim and every process of its app."""
     if runtime and is_shim(runtime.shim_pid, pod):
