@@ -422,3 +422,16 @@ def test_a_build_interrupted_by_a_killed_server_ends_and_is_marked_failed(
     assert "interrupted by the last stop" in server.log.read_text()
     assert list((server.base / "data" / "tmp").iterdir()) == []
     assert list((server.base / "data" / "builds" / "halfway").iterdir()) == []
+
+
+def test_without_root_the_server_says_what_isolation_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from dockyard.core.settings import Settings
+    from dockyard.serve import _check_app_access
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with caplog.at_level("WARNING", logger="dockyard"):
+        _check_app_access(Settings(data_dir=tmp_path / "data"))
+    assert "apps are not isolated: the server does not run as root" in caplog.text
+    assert "can read each other's environment (config values), files and logs" in caplog.text

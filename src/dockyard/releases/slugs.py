@@ -111,3 +111,33 @@ async def interrupted_builds(*, session: AsyncSession, data_dir: Path) -> int:
         )
         await session.commit()
     return len(rows)
+
+
+async def reseal_all(*, session: AsyncSession, data_dir: Path) -> int:
+    """Slugs sealed before apps had uids of their own (readable by every user) become their
+    app's gid's alone; an app already sealed so is skipped at the cost of one ``stat``. For a
+    server's start, as root. Returns how many apps were resealed."""
+    if os.geteuid() != 0:
+        return 0
+    rows = await session.execute(select(App.id, App.uid).where(App.uid.is_not(None)))
+    return await asyncio.to_thread(
+        _reseal, data_dir, [(app, uid) for app, uid in rows if uid is not None]
+    )
+
+
+def _reseal(data_dir: Path, apps: list[tuple[str, int]]) -> int:
+    done = 0
+    for app, uid in apps:
+        root = layout.slugs_dir(data_dir, app)
+        try:
+            info = root.stat()
+        except FileNotFoundError:
+            continue
+        if (info.st_gid, info.st_mode & 0o777) == (uid, 0o750):
+            continue
+        for slug in root.iterdir():
+            if slug.is_dir() and not slug.is_symlink():
+                seal(slug, uid)
+        app_dir(root, uid)  # last: an interrupted reseal is taken up again at the next start
+        done += 1
+    return done
