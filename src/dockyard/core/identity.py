@@ -18,13 +18,15 @@ import resource
 
 PR_SET_NO_NEW_PRIVS = 38
 DEFAULT_MAX_PROCS = 512
+# Looked up once, in the parent: ``drop`` runs in a child forked from a process with threads,
+# where loading a library (dlopen takes the loader's lock) could hang.
+_prctl = ctypes.CDLL(None, use_errno=True).prctl
 
 
 def no_new_privs() -> None:
     """``prctl(PR_SET_NO_NEW_PRIVS, 1)``: execve never grants privileges again (setuid
     bits and file capabilities are ignored). Inherited by every child; cannot be undone."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+    if _prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"prctl(PR_SET_NO_NEW_PRIVS): {os.strerror(errno)}")
 
