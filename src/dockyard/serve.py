@@ -220,7 +220,7 @@ def _check_app_access(settings: Settings) -> None:
     if os.geteuid() != 0 or not settings.app_user:
         logging.getLogger("dockyard").warning(
             "apps are not isolated: the server %s, so every app's processes and builds run as "
-            "its own user (uid %d) and can read each other's environment (config values), "
+            "the server's user (uid %d) and can read each other's environment (config values), "
             "files and logs, and the controller's data dir. Run the server as root to give "
             "each app its own uid and gid (DOCKYARD_APP_UID_RANGE).",
             "does not run as root" if os.geteuid() != 0 else "has DOCKYARD_APP_USER empty",
