@@ -171,7 +171,10 @@ def test_an_unreachable_data_dir_is_refused_with_a_reason(tmp_path: Path) -> Non
         timeout=60,
     )
     assert done.returncode == 1
-    assert f"App processes run as nobody, who cannot reach {private}/data/builds" in done.stderr
+    assert "App processes run as their own users (uids 200000-299999), who cannot reach" in (
+        done.stderr
+    )
+    assert f"reach {private}/data/builds" in done.stderr
     # The first closed directory on the way: ours, or pytest's own (also 0700) above it.
     first = unreachable_by_others(private / "data" / "builds")
     assert first is not None and first in (private, *private.parents)
@@ -342,3 +345,16 @@ def test_a_build_interrupted_by_a_killed_server_ends_and_is_marked_failed(
     assert "interrupted by the last stop" in server.log.read_text()
     assert list((server.base / "data" / "tmp").iterdir()) == []
     assert list((server.base / "data" / "builds" / "halfway").iterdir()) == []
+
+
+def test_without_root_the_server_says_what_isolation_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from dockyard.core.settings import Settings
+    from dockyard.serve import _check_app_access
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with caplog.at_level("WARNING", logger="dockyard"):
+        _check_app_access(Settings(data_dir=tmp_path / "data"))
+    assert "apps are not isolated: the server does not run as root" in caplog.text
+    assert "can read each other's environment (config values), files and logs" in caplog.text

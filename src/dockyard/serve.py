@@ -211,16 +211,31 @@ def _run_startup(*, publish: bool) -> None:
 
 
 def _check_app_access(settings: Settings) -> None:
-    """As root, app processes run as ``DOCKYARD_APP_USER``: they must be able to reach their
-    build copies. Say so plainly rather than fail every deploy with a permission error."""
-    if settings.scheduler != "local" or os.geteuid() != 0 or not settings.app_user:
+    """As root, each app's processes and builds run as the app's own uid and gid
+    (``DOCKYARD_APP_UID_RANGE``): they must be able to reach their own build copies and log
+    through directories others may traverse (``builds/<app>/`` and the files below are then
+    the app's gid's alone). Say so plainly rather than fail every deploy with a permission
+    error. Not root: say what isolation is missing."""
+    if settings.scheduler != "local":
         return
+    if os.geteuid() != 0 or not settings.app_user:
+        logging.getLogger("dockyard").warning(
+            "apps are not isolated: the server %s, so every app's processes and builds run as "
+            "the server's user (uid %d) and can read each other's environment (config values), "
+            "files and logs, and the controller's data dir. Run the server as root to give "
+            "each app its own uid and gid (DOCKYARD_APP_UID_RANGE).",
+            "does not run as root" if os.geteuid() != 0 else "has DOCKYARD_APP_USER empty",
+            os.geteuid(),
+        )
+        return
+    # The agent's root (logs) sits beside builds/ and is made traverse-only by the agent.
     builds = settings.data_dir / "builds"
     closed = unreachable_by_others(builds)
     if closed is not None:
+        first, last = settings.uid_range
         raise SystemExit(
-            f"App processes run as {settings.app_user}, who cannot reach {builds}: "
-            f"{closed} is not traversable by other users (mode "
+            f"App processes run as their own users (uids {first}-{last}), who cannot reach "
+            f"{builds}: {closed} is not traversable by other users (mode "
             f"{closed.stat().st_mode & 0o777:o}). Set DOCKYARD_DATA_DIR to a directory "
             "they can reach (the default for root is /var/lib/dockyard), or "
             "chmod o+x the directories on the way."

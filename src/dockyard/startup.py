@@ -30,7 +30,7 @@ from dockyard.db.locks import AppLocks
 from dockyard.db.migrate import upgrade
 from dockyard.db.session import Database
 from dockyard.releases.converge import converge_all
-from dockyard.releases.slugs import interrupted_builds
+from dockyard.releases.slugs import interrupted_builds, reseal_all
 from dockyard.routing.publish import publish_all
 from dockyard.scheduler.base import SchedulerUnavailable
 
@@ -85,7 +85,8 @@ def publish_routes(settings: Settings) -> None:
 
 def recover_builds(settings: Settings) -> None:
     """Builds that were running when the server last stopped died with their API worker:
-    mark them failed, delete their half-made slugs, and empty the builds' scratch space."""
+    mark them failed, delete their half-made slugs, and empty the builds' scratch space.
+    Slugs from before per-app uids become their app's alone."""
 
     async def recover() -> int:
         database = Database(settings.resolved_database_url, pool_size=1)
@@ -95,9 +96,20 @@ def recover_builds(settings: Settings) -> None:
         finally:
             await database.close()
 
+    async def reseal() -> int:
+        database = Database(settings.resolved_database_url, pool_size=1)
+        try:
+            async with database.session() as session:
+                return await reseal_all(session=session, data_dir=settings.data_dir)
+        finally:
+            await database.close()
+
     count = asyncio.run(recover())
     if count:
         log.warning("%d builds were interrupted by the last stop; marked failed", count)
+    resealed = asyncio.run(reseal())
+    if resealed:
+        log.info("the slugs of %d apps were made readable by their own app only", resealed)
     scratch = layout.tmp_dir(settings.data_dir)
     for entry in scratch.iterdir() if scratch.is_dir() else ():
         if entry.is_dir() and not entry.is_symlink():

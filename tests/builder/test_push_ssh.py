@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import threading
 from pathlib import Path
@@ -18,7 +19,7 @@ from tests.builder.apps import flask_app, plain_app
 from tests.builder.conftest import ADMIN, PASSWORD, Controller, Pusher, Users, commit, make_repo
 from tests.builder.conftest import wait_for as served
 
-NOBODY = 65534
+APP_UIDS = range(200000, 300000)  # DOCKYARD_APP_UID_RANGE's default
 
 
 def releases(pusher: Pusher, app: str) -> list[dict[str, object]]:
@@ -60,7 +61,8 @@ def test_a_push_builds_a_python_app_and_serves_it(
     assert first.status_code == 200 and "flask one" in first.text, first.text[:200]
     text = first.text
     if os.geteuid() == 0:
-        assert f"uid={NOBODY}" in text  # the app user, not root
+        uid = re.search(r"uid=(\d+)", text)
+        assert uid and int(uid.group(1)) in APP_UIDS, text  # the app's own user, not root
     newest = releases(alice, app)[0]
     assert newest["version"] == 2
     assert newest["summary"] == f"{alice.username} deployed {sha[:7]}"
@@ -269,10 +271,12 @@ def test_the_build_runs_as_the_app_user_with_the_config_as_files(
     assert pushed.returncode == 0, pushed.stderr
     assert "env-has-secret=0" in pushed.stderr
     assert "env-dir-secret=s3cr3t" in pushed.stderr
-    if os.geteuid() == 0:
-        assert f"uid={NOBODY}" in pushed.stderr
-        assert "db=unreadable" in pushed.stderr
     answer = json.loads(served(app, controller, "probed"))
+    if os.geteuid() == 0:
+        # The build ran as the app's own user, the one its processes run as.
+        assert answer["uid"] in APP_UIDS
+        assert f"uid={answer['uid']}" in pushed.stderr
+        assert "db=unreadable" in pushed.stderr
     assert answer["source_version"] == alice.git(repo, "rev-parse", "HEAD").stdout.strip()
 
 

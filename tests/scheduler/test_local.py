@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -395,6 +397,44 @@ async def test_apps_run_as_an_unprivileged_user(root: Path, build_dir: Path, app
         client = LocalScheduler(root)
         result = await client.run(RunSpec(spec, f"id -u; ls {root}"))
         assert result.output.startswith("65534\n") and result.exit_code != 0
+    finally:
+        await shutdown(agent)
+
+
+def uid_of(pid: int) -> int:
+    status = read(f"/proc/{pid}/status")
+    return int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+async def test_pods_run_as_their_apps_uid_even_after_an_agent_restart(
+    root: Path, build_dir: Path, app_name: str
+) -> None:
+    uid = 298_000 + secrets.randbelow(1000)
+    agent = make_agent(root, app_user="nobody")
+    await agent.start()
+    spec = replace(release(app_name, build_dir, {"worker": WORKER_COMMAND}), uid=uid)
+    await agent.deploy(DeploySpec(spec, {"worker": 1}))
+    pod = only_pod(agent, app_name)
+    old_child = child_pid(pod)
+    assert uid_of(old_child) == uid
+    result = await agent.run(RunSpec(spec, "id -u; id -g; id -G"))
+    assert result.output.split() == [str(uid)] * 3  # no supplementary groups
+    await agent.close()
+    runtime = pod.runtime()
+    assert runtime and runtime.shim_pid
+    os.kill(runtime.shim_pid, signal.SIGKILL)  # the next agent must start the pod anew
+    wait_gone(runtime.shim_pid)
+    agent = make_agent(root, app_user="nobody")
+    await agent.start()
+    try:
+
+        async def revived() -> bool:
+            (status,) = await agent.pods(app_name)
+            return status.state == PodState.up and child_pid(pod) != old_child
+
+        assert await eventually(revived)
+        assert uid_of(child_pid(pod)) == uid  # from the pod's recorded config
     finally:
         await shutdown(agent)
 

@@ -22,6 +22,19 @@ class App(UUIDKey, Timestamped, Base):
     stopped: Mapped[dict[str, Any]] = mapped_column(
         JSON, nullable=False, default=dict, server_default="{}"
     )
+    # The app's own uid and gid on the local scheduler (``DOCKYARD_APP_UID_RANGE``), given
+    # at creation and never shared; None only for rows made outside the service.
+    uid: Mapped[int | None] = mapped_column(Integer, unique=True, nullable=True)
+
+
+class UidMark(Base):
+    """The highest app uid ever given (one row, ``id`` 1), so a destroyed app's uid is not
+    given to the next app while the range has room above it (see ``uids``)."""
+
+    __tablename__ = "app_uid_mark"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    top: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class Collaborator(Base):

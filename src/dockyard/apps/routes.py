@@ -58,6 +58,7 @@ async def create_app(
         app_id=data.id,
         reserved=settings.reserved,
         platform_domain=settings.platform_domain,
+        uid_range=settings.uid_range,
     )
     response = JSON(app_out(app, actor.username, settings.app_domain), status_code=201)
     # Where `git push` goes over SSH: the CLI builds the app's git remote with this port.

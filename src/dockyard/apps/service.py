@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.accounts.models import User
 from dockyard.accounts.service import Actor, get_user
+from dockyard.apps import uids
 from dockyard.apps.access import Action, require
 from dockyard.apps.models import App, Collaborator
 from dockyard.apps.naming import generate_name, generate_with_suffix
 from dockyard.core import layout
-from dockyard.core.errors import Invalid, NotFound
+from dockyard.core.errors import Conflict, Invalid, NotFound
 from dockyard.core.names import check_app_id
 from dockyard.db.locks import AppLocks
 from dockyard.db.paging import PagedSelect, read_page
@@ -34,6 +35,7 @@ from dockyard.scheduler.base import Scheduler
 APP_TAKEN = "Application with this id already exists."
 NO_APP = "No App matches the given query."
 NAME_ATTEMPTS = 20
+UID_ATTEMPTS = 5
 
 
 @dataclass
@@ -152,6 +154,7 @@ async def create_app(
     app_id: str | None,
     reserved: frozenset[str],
     platform_domain: str,
+    uid_range: tuple[int, int],
 ) -> App:
     if app_id is None:
         name = await _generate(session, reserved)
@@ -159,15 +162,23 @@ async def create_app(
         name = check_app_id(app_id, reserved=reserved)
         if not await _name_free(session, name):
             raise Invalid(APP_TAKEN, field="id")
-    app = App(id=name, owner_id=owner.id, structure={})
-    session.add(app)
-    try:
-        await session.flush()
-        release = await create_initial_release(session=session, app=app, owner=owner.username)
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        raise Invalid(APP_TAKEN, field="id") from None
+    for _attempt in range(UID_ATTEMPTS):
+        app = App(
+            id=name, owner_id=owner.id, structure={}, uid=await uids.allocate(session, uid_range)
+        )
+        session.add(app)
+        try:
+            await session.flush()
+            release = await create_initial_release(session=session, app=app, owner=owner.username)
+            await session.commit()
+            break
+        except IntegrityError:
+            await session.rollback()
+            if not await _name_free(session, name):
+                raise Invalid(APP_TAKEN, field="id") from None
+            # Another app took the same uid at the same moment: take the next one.
+    else:
+        raise Conflict("Too many apps are being created at once; try again.")
     await scheduler.log_event(app.id, "dockyard", f"{release.summary} (v1)")
     await publish(session=session, scheduler=scheduler, app=app, platform_domain=platform_domain)
     return app

@@ -72,10 +72,13 @@ def source_builds_supported(settings: Settings) -> None:
         )
 
 
-def build_user(settings: Settings) -> tuple[int | None, int | None]:
-    """Who builds run as: the app user when the controller is root, else the controller."""
+def build_user(settings: Settings, app_uid: int | None = None) -> tuple[int | None, int | None]:
+    """Who builds run as when the controller is root: the app's own uid and gid (its
+    processes run as them too), else ``DOCKYARD_APP_USER``; otherwise the controller."""
     if os.geteuid() != 0 or not settings.app_user:
         return None, None
+    if app_uid is not None:
+        return app_uid, app_uid
     entry = pwd.getpwnam(settings.app_user)
     return entry.pw_uid, entry.pw_gid
 
@@ -185,7 +188,7 @@ class Builder:
             raise Invalid(f"Build failed: {exc.message}") from None
         finally:
             await asyncio.to_thread(shutil.rmtree, work, True)
-        await asyncio.to_thread(slugs.seal, slug)
+        await asyncio.to_thread(slugs.seal, slug, build_user(self.settings, app.uid)[1])
         build.procfile, build.buildpack, build.source_dir = types, buildpacks, str(slug)
         await self._finish(build, emit, status="succeeded")
         return await self._release(app, build, emit)
@@ -201,7 +204,7 @@ class Builder:
     ) -> tuple[dict[str, str], str]:
         settings = self.settings
         data_dir = settings.data_dir
-        uid, gid = build_user(settings)
+        uid, gid = build_user(settings, app.uid)
         slug = layout.slug_dir(data_dir, app.id, build.uuid)
         work = layout.tmp_dir(data_dir) / f"build-{build.uuid}"
         cache = layout.cache_dir(data_dir, app.id)
@@ -228,6 +231,7 @@ class Builder:
             pythons=self._pythons,
             uid=uid,
             gid=gid,
+            max_procs=settings.app_max_procs,
         )
         result = await self.runner.run(job, emit)
         try:
@@ -319,13 +323,15 @@ def _size(size: int) -> str:
 
 
 def _prepare(slug: Path, work: Path, cache: Path, uid: int | None, gid: int | None) -> None:
-    """The build's own directories, owned by the build user: the slug it fills, its scratch
-    space and the app's cache. Blocking."""
-    slug.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(slug.parent, 0o711)
+    """The build's own directories, owned by the build user (0700): the slug it fills, its
+    scratch space and the app's cache. A cache another user made (the shared app user of
+    older versions) is dropped: the build could not write to it. Blocking."""
+    slugs.app_dir(slug.parent, gid)
     for directory in (slug, work):
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(mode=0o700)
+    if uid is not None and cache.is_dir() and cache.stat().st_uid != uid:
+        shutil.rmtree(cache, ignore_errors=True)
     cache.mkdir(mode=0o700, exist_ok=True)
     if uid is not None and gid is not None:
         for directory in (slug, work, cache):

@@ -1,9 +1,10 @@
 """Where a build runs. ``BuildRunner`` is the interface the pipeline uses; ``LocalRunner``
 runs the slug builder (``python -m dockyard.builder.slugbuilder``) as a contained process
 on this host: its own session, the build's memory limit (a cgroup when the host allows it,
-else ``RLIMIT_DATA``), the time limit, and the unprivileged build user, which the slug
-builder drops to itself once it has read its job. A Kubernetes runner (a Job per build) is
-the other implementation to come; nothing here assumes the slug runs on this host.
+else ``RLIMIT_DATA``), the time limit, and the build user (the app's own uid and gid, with
+its process limit), which the slug builder drops to itself once it has read its job. A
+Kubernetes runner (a Job per build) is the other implementation to come; nothing here
+assumes the slug runs on this host.
 
 Whatever the build leaves running (background processes of a buildpack) is killed when it
 ends: the whole process group, and what escaped it into the cgroup.
@@ -56,6 +57,7 @@ class BuildJob:
     pythons: list[str] = field(default_factory=list)
     uid: int | None = None
     gid: int | None = None
+    max_procs: int | None = None
 
 
 @dataclass(frozen=True)

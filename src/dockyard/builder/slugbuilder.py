@@ -8,8 +8,9 @@ the buildpacks') is the build log, on stdout.
 
 It starts as the controller (root, when the controller is) inside the build's limits, reads
 its job file (which holds the app's config, so it deletes it at once) and opens the source,
-then drops to the build user for good before it touches anything untrusted: the archive,
-the buildpacks and the app's code only ever meet the unprivileged user. Everything it needs
+then drops to the build user (the app's own uid and gid, ``no_new_privs``, the app's process
+limit) for good before it touches anything untrusted: the archive, the buildpacks and the
+app's code only ever meet that user. Everything it needs
 is imported before that, since the controller's own Python may be unreadable to that user.
 It uses the standard library only, so the same program can run in a builder image.
 """
@@ -37,6 +38,7 @@ from dockyard.builder.buildpack_rules import (
     read_buildpacks_file,
     resolve,
 )
+from dockyard.core import identity
 
 MINIMAL_PATH = "/usr/local/bin:/usr/bin:/bin"
 PROCFILE_LIMIT = 64 * 1024
@@ -58,12 +60,10 @@ def detail(text: str) -> None:
     say(f"       {text}")
 
 
-def drop_privileges(uid: int | None, gid: int | None) -> None:
-    if uid is None or gid is None or os.geteuid() != 0:
-        return
-    os.setgroups([])
-    os.setgid(gid)
-    os.setuid(uid)
+def drop_privileges(uid: int | None, gid: int | None, max_procs: int | None = None) -> None:
+    """To the app's own uid and gid (no supplementary groups, a process limit for the uid,
+    ``no_new_privs``); see ``dockyard.core.identity``."""
+    identity.drop(uid, gid, max_procs=max_procs)
 
 
 PR_SET_PDEATHSIG = 1
@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     job_file.unlink()  # it holds the app's config: gone before anything untrusted runs
     parent = os.getppid()
     with open(job["source"], "rb") as source:
-        drop_privileges(job.get("uid"), job.get("gid"))
+        drop_privileges(job.get("uid"), job.get("gid"), job.get("max_procs"))
         end_with_parent(parent)
         os.umask(0o022)
         try:

@@ -6,13 +6,13 @@
       dockyard.db             the SQLite database (0600)
       builder.key             the git endpoints' shared secret with the API (0600)
       ssh_host_ed25519_key    the SSH endpoint's host key (0600)
-      builds/<app>/<build>/   slugs: what a release runs (0711 dirs, readable by the app user)
+      builds/<app>/<build>/   slugs: what a release runs (root:<app gid> 0750, files 0640)
       repos/<app>.git         the app's bare git repository (the controller's alone)
-      cache/<app>/            the app's build cache (owned by the build user, 0700)
+      cache/<app>/            the app's build cache (owned by the app's uid, 0700)
       buildpacks/<name>/      buildpacks installed by administrators
       buildpacks/.builtin/    the built-in buildpacks, copied where builds can read them
       tmp/                    uploads being received and builds being made (0711)
-      local/                  the local scheduler's node agent, pods, logs and routes
+      local/                  the local scheduler's node agent, pods, logs and routes (0711)
 """
 
 from __future__ import annotations

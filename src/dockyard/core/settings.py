@@ -15,6 +15,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dockyard.core.identity import DEFAULT_MAX_PROCS, parse_uid_range
+
 DEFAULT_RESERVED_NAMES = "admin,api,dockyard,deis,drycc,controller,router,registry,builder,www"
 
 
@@ -40,7 +42,7 @@ class RegistrationMode(StrEnum):
 
 def default_data_dir() -> Path:
     """``~/.local/share/dockyard``; ``/var/lib/dockyard`` for root, whose home is private
-    (0700 on Debian): app processes, which run as an unprivileged user when the controller is
+    (0700 on Debian): app processes, which run as their own uids when the controller is
     root, could not reach their build copies inside it."""
     if os.geteuid() == 0:
         return Path("/var/lib/dockyard")
@@ -93,7 +95,18 @@ class Settings(BaseSettings):
     run_timeout: float = Field(default=300.0, gt=0, description="Seconds a one-off run may take.")
     app_user: str = Field(
         default="nobody",
-        description="User app processes run as when the controller runs as root.",
+        description="User of app processes that have no uid of their own, when the controller "
+        "runs as root; empty keeps the controller's user (no isolation at all).",
+    )
+    app_uid_range: str = Field(
+        default="200000-299999",
+        description="The uids (and gids) given to apps, one each, when the controller runs as "
+        "root; no /etc/passwd entry is needed.",
+    )
+    app_max_procs: int = Field(
+        default=DEFAULT_MAX_PROCS,
+        ge=16,
+        description="Processes an app may have at once (RLIMIT_NPROC of its uid).",
     )
     settle_time: float = Field(
         default=0.3,
@@ -149,6 +162,16 @@ class Settings(BaseSettings):
     def _size(cls, value: object) -> int:
         return parse_size(value)
 
+    @field_validator("app_uid_range")
+    @classmethod
+    def _uid_range(cls, value: str) -> str:
+        parse_uid_range(value)
+        return value.strip()
+
+    @property
+    def uid_range(self) -> tuple[int, int]:
+        return parse_uid_range(self.app_uid_range)
+
     @field_validator("platform_domain")
     @classmethod
     def _strip_domain(cls, value: str) -> str:
@@ -186,10 +209,10 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{self.data_dir / 'dockyard.db'}"
 
     def ensure_dirs(self) -> None:
-        """The data dir is traverse-only for others (0711): app processes, which run as an
-        unprivileged user when the controller is root, must reach their build copies under
-        ``builds/`` but can list nothing and read neither the database nor the agent's
-        state, which are created 0600/0700 under a 077 umask."""
+        """The data dir is traverse-only for others (0711): app processes, which run as their
+        app's own uid when the controller is root, must reach their build copies under
+        ``builds/<app>/`` (their gid's alone) but can list nothing and read neither the
+        database nor the agent's state, which are created 0600/0700 under a 077 umask."""
         missing = [p for p in (self.data_dir, *self.data_dir.parents) if not p.exists()]
         for directory in reversed(missing):  # parents we make are plain 0755 directories
             directory.mkdir(exist_ok=True)

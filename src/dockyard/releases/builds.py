@@ -41,10 +41,10 @@ def initial_structure(previous: dict[str, int], procfile: dict[str, str]) -> dic
 
 
 async def _local_source(
-    image: str, roots: list[Path], dest: Path, data_dir: Path
+    image: str, roots: list[Path], dest: Path, data_dir: Path, gid: int | None
 ) -> tuple[Path, str | None]:
     source = sources.check_local_image(image, roots, data_dir=data_dir)
-    await asyncio.to_thread(sources.import_source, source, dest)
+    await asyncio.to_thread(sources.import_source, source, dest, gid)
     return dest, await asyncio.to_thread(sources.read_procfile, dest)
 
 
@@ -82,7 +82,7 @@ async def create_build(
     source_dir: Path | None = None
     if local:
         dest = engine.builds_dir(data_dir, app) / build_uuid
-        source_dir, found = await _local_source(image, source_roots, dest, data_dir)
+        source_dir, found = await _local_source(image, source_roots, dest, data_dir, app.uid)
         if checked is None:
             try:
                 checked = parse_procfile(found) if found else {}

@@ -99,6 +99,7 @@ def release_spec(app: App, release: Release, build: Build, config: Config) -> Re
         sha=build.sha or None,
         tags=fields["tags"],
         registry={str(k): str(v) for k, v in fields["registry"].items() if v is not None},
+        uid=app.uid,
     )
 
 

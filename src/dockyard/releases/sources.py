@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from dockyard.core.errors import Invalid
+from dockyard.releases import slugs
 
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 # registry/name:tag or name@sha256:... — what a container image reference looks like.
@@ -94,11 +95,11 @@ def check_local_image(image: str, roots: list[Path], *, data_dir: Path | None = 
     raise Invalid(f"{path} is neither a directory nor a .tar/.tar.gz archive", field="image")
 
 
-def import_source(source: Path, dest: Path) -> None:
+def import_source(source: Path, dest: Path, gid: int | None = None) -> None:
     """Copy a directory, or safely unpack an archive, into ``dest`` (which must not exist).
-    The copy is made readable (not writable) by the app's unprivileged user."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(dest.parent, 0o711)
+    The copy is sealed like a built slug: readable (not writable) by the app's own gid
+    only, when the controller is root (``slugs.seal``)."""
+    slugs.app_dir(dest.parent, gid)
     if source.is_dir():
         try:
             shutil.copytree(source, dest, symlinks=True, ignore=shutil.ignore_patterns(".git"))
@@ -113,7 +114,7 @@ def import_source(source: Path, dest: Path) -> None:
             shutil.rmtree(dest, ignore_errors=True)
             raise Invalid(f"Could not unpack {source.name}: {exc}", field="image") from exc
         _flatten_single_dir(dest)
-    _make_readable(dest)
+    slugs.seal(dest, gid)
 
 
 def _first_error(exc: Exception) -> str:
@@ -123,15 +124,6 @@ def _first_error(exc: Exception) -> str:
         if errors and isinstance(errors[0], tuple) and len(errors[0]) == 3:
             return f"{errors[0][0]}: {errors[0][2]}"
     return str(exc)
-
-
-def _make_readable(root: Path) -> None:
-    for path in [root, *root.rglob("*")]:
-        if path.is_symlink():
-            continue
-        mode = path.stat().st_mode
-        executable = path.is_dir() or mode & 0o111
-        os.chmod(path, 0o755 if executable else 0o644)
 
 
 def _flatten_single_dir(dest: Path) -> None:

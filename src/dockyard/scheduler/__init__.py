@@ -6,8 +6,13 @@ feed them are named after them):
 
 - ``DOCKYARD_DEPLOY_TIMEOUT`` -> ``deploy_timeout`` (120 s): a new pod must be ready within it.
 - ``DOCKYARD_RUN_TIMEOUT`` -> ``run_timeout`` (1200 s): a one-off run is killed after it (exit 124).
-- ``DOCKYARD_APP_USER`` -> ``app_user`` ("nobody"): user of app processes when the agent is root.
-- ``root`` (e.g. ``<data_dir>/scheduler``, made 0700): the socket, pod state and app logs.
+- ``DOCKYARD_APP_USER`` -> ``app_user`` ("nobody"): when the agent is root, app processes run
+  as their release's ``uid`` (the app's own, ``DOCKYARD_APP_UID_RANGE``), else as this user;
+  None/"" keeps the agent's user for every app (no isolation).
+- ``DOCKYARD_APP_MAX_PROCS`` -> ``NodeOptions.max_procs`` / ``--max-procs`` (512): RLIMIT_NPROC
+  of an app's uid.
+- ``root`` (``<data_dir>/local``, made traverse-only, 0711): the socket, pod state (0700)
+  and app logs (``logs/<app>.log``, ``root:<app gid>`` 0640).
 
 Fixed, documented limits: one-off output is capped at 1 MiB (``runner.DEFAULT_OUTPUT_LIMIT``);
 an app's log rotates at 5 MiB keeping 2 old files (``logs.DEFAULT_MAX_BYTES``/``DEFAULT_BACKUPS``);

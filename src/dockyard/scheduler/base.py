@@ -134,7 +134,11 @@ class ProcessSpec:
 class ReleaseSpec:
     """What a release runs. ``env`` holds the config values only: backends add the injected
     variables with :func:`release_env`. ``source_dir`` is the build's directory (local backend),
-    ``image`` the container image (Kubernetes); a backend uses the one it understands."""
+    ``image`` the container image (Kubernetes); a backend uses the one it understands.
+    ``uid`` is the app's own user and group id: the local backend, when it runs as root, runs
+    the app's processes as that uid and gid so one app cannot read another's environment,
+    files or logs (None: the backend's default user). Kubernetes ignores it (an image has
+    its own user)."""
 
     app: str
     version: int
@@ -150,6 +154,7 @@ class ReleaseSpec:
     # Credentials of a private image registry (``username``, ``password``, maybe ``hostname``);
     # kept out of the repr so that logging a spec never shows the password.
     registry: Mapping[str, str] = field(default_factory=dict, repr=False)
+    uid: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("processes", "env", "tags", "registry"):

@@ -26,7 +26,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from dockyard.core import logs
+from dockyard.core import identity, logs
 from dockyard.core.tasks import TaskSet
 from dockyard.scheduler.base import (
     DeployError,
@@ -44,7 +44,7 @@ from dockyard.scheduler.base import (
 from dockyard.scheduler.local import limits, wire
 from dockyard.scheduler.local.names import run_name
 from dockyard.scheduler.local.node import Node, NodeOptions
-from dockyard.scheduler.local.pods import PodConfig, PodDir, read_json, write_json
+from dockyard.scheduler.local.pods import PodConfig, PodDir, kill_uid, read_json, write_json
 from dockyard.scheduler.local.protocol import MESSAGE_LIMIT, SOCKET_NAME, handle
 from dockyard.scheduler.local.routes import RouteFeed, RouteStore
 from dockyard.scheduler.local.runner import DEFAULT_OUTPUT_LIMIT, run_command
@@ -70,6 +70,8 @@ class Agent:
         monitor_interval: float = 1.0,
         options: NodeOptions | None = None,
     ) -> None:
+        """``app_user`` (root only) runs app processes as the app's own uid from its release,
+        or as that user when the release has none; None keeps the agent's user."""
         self.root = Path(root)
         self.socket_path = self.root / SOCKET_NAME
         self.deploy_timeout = deploy_timeout
@@ -96,8 +98,12 @@ class Agent:
         if len(str(self.socket_path)) > 100:
             raise SchedulerError(f"Socket path too long for a unix socket: {self.socket_path}")
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(self.root, 0o700)  # app processes must not read the data dir
-        (self.root / "apps").mkdir(exist_ok=True, mode=0o700)
+        # Traverse-only: an app reaches its own log (logs/<app>.log, readable by its gid) by
+        # name; everything else here is 0700 or 0600, the agent's alone.
+        os.chmod(self.root, 0o711)
+        for name, mode in (("apps", 0o700), ("pods", 0o700), ("logs", 0o711)):
+            (self.root / name).mkdir(exist_ok=True, mode=mode)
+            os.chmod(self.root / name, mode)
         self._lock_fd = lock_root(self.root)
         write_json(self.root / PID_FILE, {"pid": os.getpid()})
         self.socket_path.unlink(missing_ok=True)
@@ -110,6 +116,7 @@ class Agent:
         self.tasks.spawn(self._monitor(), "monitor")
         log.info("scheduler agent serving on %s", self.socket_path)
         log.info("pod limits via %s", limits.probe(use_cgroups=self.node.options.use_cgroups))
+        log.info("app processes run as %s", self._who())
 
     async def close(self) -> None:
         """Stop serving; app processes keep running for the next agent to adopt."""
@@ -271,7 +278,12 @@ class Agent:
 
     async def destroy(self, app: str) -> None:
         async with self.locks[app]:
+            current = self.record(app)
             await self._stop(self.node.pod_dirs(app))
+            own = current.release.uid if current is not None else None
+            if own is not None and self.node.options.uid is not None:
+                # The uid is the app's alone: whatever still runs under it goes too.
+                await asyncio.to_thread(kill_uid, own)
             with contextlib.suppress(OSError):
                 (self.node.pods_dir / app).rmdir()
             self._record_path(app).unlink(missing_ok=True)
@@ -284,14 +296,16 @@ class Agent:
             name=run_name(spec.release.app),
             time_limit=spec.timeout or self.run_timeout,
             output_limit=self.run_output_limit,
-            preexec=self._demote,
+            preexec=functools.partial(self._demote, *self.node.identity(spec.release)),
         )
 
     async def logs(self, app: str, *, lines: int = 100) -> str:
         return await asyncio.to_thread(self.node.logs.tail, app, lines)
 
     async def log_event(self, app: str, source: str, message: str) -> None:
-        await asyncio.to_thread(self.node.logs.write, app, source, message)
+        current = self.record(app)
+        _, gid = self.node.identity(current.release) if current else (None, None)
+        await asyncio.to_thread(self.node.logs.write, app, source, message, gid=gid)
 
     # -- routes -------------------------------------------------------------------------------
 
@@ -307,12 +321,21 @@ class Agent:
                     ports.append(config.port)
         return ports
 
-    def _demote(self) -> None:
-        uid, gid = self.node.options.uid, self.node.options.gid
-        if uid is not None and gid is not None:
-            os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
+    def _demote(self, uid: int | None, gid: int | None) -> None:
+        identity.drop(uid, gid, max_procs=self.node.options.max_procs)
+
+    def _who(self) -> str:
+        options = self.node.options
+        if options.uid is None:
+            return (
+                f"the agent's own user (uid {os.geteuid()}): apps are NOT isolated from each "
+                "other or from the controller (run the server as root to give each app its "
+                "own uid)"
+            )
+        return (
+            f"each app's own uid and gid, else uid {options.uid}; at most "
+            f"{options.max_procs} processes per app, no_new_privs"
+        )
 
     # -- re-adoption and monitoring ---------------------------------------------------------
 
@@ -395,6 +418,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-timeout", type=float, default=1200.0)
     parser.add_argument("--app-user", default="nobody", help="'' to keep the agent's user")
     parser.add_argument("--settle", type=float, default=1.0)
+    parser.add_argument(
+        "--max-procs",
+        type=int,
+        # The server's environment reaches its agent: DOCKYARD_APP_MAX_PROCS is the default.
+        default=int(os.environ.get("DOCKYARD_APP_MAX_PROCS") or identity.DEFAULT_MAX_PROCS),
+    )
     args = parser.parse_args(argv)
     logs.configure("info")
 
@@ -404,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
             deploy_timeout=args.deploy_timeout,
             run_timeout=args.run_timeout,
             app_user=args.app_user or None,
-            options=NodeOptions(settle=args.settle),
+            options=NodeOptions(settle=args.settle, max_procs=args.max_procs),
         )
         await agent.start()
         stop = asyncio.Event()

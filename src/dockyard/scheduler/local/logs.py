@@ -6,6 +6,10 @@ one file, so every append and rotation happens under an ``flock`` on a side lock
 write is a handful of whole lines, which is quick enough to do without a thread. An app keeps
 at most ``max_bytes * (backups + 1)`` bytes (5 MiB x 3 by default). Reading the last N lines
 seeks backwards block by block, so its cost depends on N, not on the size of the log.
+
+Files belong to the controller. Given the app's gid (its processes run with it), a log file
+is ``root:<gid>`` mode 0640, so the app can read its own log and no other app can; without
+one it stays 0600. The lock files stay 0600.
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ class LogStore:
         finally:
             os.close(fd)
 
-    def append(self, app: str, lines: Iterable[str]) -> None:
+    def append(self, app: str, lines: Iterable[str], *, gid: int | None = None) -> None:
         data = "".join(line + "\n" for line in lines).encode("utf-8", "replace")
         if not data:
             return
@@ -76,14 +80,17 @@ class LogStore:
             fd = os.open(self.path(app), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 os.write(fd, data)
-                size = os.fstat(fd).st_size
+                info = os.fstat(fd)
+                if gid is not None and info.st_gid != gid and os.geteuid() == 0:
+                    os.fchown(fd, 0, gid)
+                    os.fchmod(fd, 0o640)
             finally:
                 os.close(fd)
-            if size >= self.max_bytes:
+            if info.st_size >= self.max_bytes:
                 self._rotate(app)
 
-    def write(self, app: str, source: str, text: str) -> None:
-        self.append(app, format_lines(app, source, text))
+    def write(self, app: str, source: str, text: str, *, gid: int | None = None) -> None:
+        self.append(app, format_lines(app, source, text), gid=gid)
 
     def _rotate(self, app: str) -> None:
         files = self._files(app)

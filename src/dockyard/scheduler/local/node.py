@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from dockyard.core.identity import DEFAULT_MAX_PROCS
 from dockyard.core.tasks import TaskSet
 from dockyard.core.timefmt import utcnow
 from dockyard.scheduler.base import PodState, PodStatus, ReleaseSpec, release_env
@@ -43,9 +44,13 @@ WEB_TYPES = frozenset({"web"})
 
 @dataclass
 class NodeOptions:
+    """``uid``/``gid``: the default app user (``DOCKYARD_APP_USER``), set only when the agent
+    is root; None means app processes keep the agent's user, whatever their release says."""
+
     settle: float = 1.0
     uid: int | None = None
     gid: int | None = None
+    max_procs: int = DEFAULT_MAX_PROCS
     log_max_bytes: int = 5 * 1024 * 1024
     log_backups: int = 2
     backoff_base: float = 1.0
@@ -111,6 +116,15 @@ class Node:
                 result.append((pod, config))
         return result
 
+    def identity(self, release: ReleaseSpec) -> tuple[int | None, int | None]:
+        """Who the release's processes run as: the app's own uid (and the same gid) when
+        the node changes users at all, else the default app user, else the agent's."""
+        if self.options.uid is None:
+            return None, None
+        if release.uid is not None:
+            return release.uid, release.uid
+        return self.options.uid, self.options.gid
+
     def _free_port(self) -> int:
         used = {c.port for c in self.configs.values() if c.port}
         while True:
@@ -135,6 +149,7 @@ class Node:
             # Each local web pod needs its own port, so here the pod's PORT beats the config's.
             env["PORT"] = str(port)
         env[POD_ENV] = name
+        uid, gid = self.identity(release)
         config = PodConfig(
             name=name,
             app=release.app,
@@ -152,8 +167,9 @@ class Node:
             cpu=process.cpu.limit if process.cpu else None,
             grace_period=release.grace_period,
             settle=self.options.settle,
-            uid=self.options.uid,
-            gid=self.options.gid,
+            uid=uid,
+            gid=gid,
+            max_procs=self.options.max_procs if uid is not None else None,
             log_dir=str(self.logs.directory),
             log_max_bytes=self.options.log_max_bytes,
             log_backups=self.options.log_backups,

@@ -45,6 +45,7 @@ class PodConfig:
     settle: float = 1.0
     uid: int | None = None
     gid: int | None = None
+    max_procs: int | None = None
     log_dir: str = ""
     log_max_bytes: int = 0
     log_backups: int = 0
@@ -110,7 +111,10 @@ class PodDir:
         return PodConfig(**data) if isinstance(data, dict) else None
 
     def write_config(self, config: PodConfig) -> None:
-        self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Every directory on the way is the agent's alone (``parents`` alone would make the
+        # app's directory with the umask's mode).
+        for directory in (self.path.parent, self.path):
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_json(self.path / "pod.json", asdict(config))
 
     def runtime(self) -> PodRuntime | None:
@@ -175,6 +179,28 @@ def pod_processes(name: str) -> list[int]:
         if d.isdigit() and _environ_has(int(d), entry) and alive(int(d)):
             found.append(int(d))
     return found
+
+
+def _real_uid(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    line = next((x for x in status.splitlines() if x.startswith("Uid:")), "")
+    fields = line.split()
+    return int(fields[1]) if len(fields) > 1 else None
+
+
+def kill_uid(uid: int) -> int:
+    """SIGKILL every process of an app's own uid (what escaped its pods and runs, a daemon
+    that cleared its environment, say); never root's or our own. Returns how many."""
+    if uid in (0, os.geteuid()):
+        return 0
+    found = [int(d) for d in os.listdir("/proc") if d.isdigit() and _real_uid(int(d)) == uid]
+    for pid in found:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return len(found)
 
 
 def kill_pod(pod: PodDir, runtime: PodRuntime | None) -> None:

@@ -3,11 +3,13 @@
 One shim runs one pod for its whole life, independent of the agent that started it (its own
 session, no pipes to the agent), so app processes survive restarts of the agent and of the API.
 It runs the Procfile command as ``/bin/sh -c <command>`` in the build's directory, in its own
-process group, with the pod's env, cgroup or rlimits, and unprivileged user; it writes the
-output to the app's log line by line; it decides readiness (the readiness probe, or the process
-staying alive for the settle time) and runs the liveness probe; a process that exits or fails
-liveness is restarted with exponential backoff, showing ``crashed`` meanwhile. On SIGTERM it
-sends SIGTERM to the process group, SIGKILL after the grace period, reports ``down`` and exits.
+process group, with the pod's env, cgroup or rlimits, as the app's own uid and gid (with a
+process limit and ``no_new_privs``, see ``dockyard.core.identity``); it writes the output to
+the app's log line by line (readable by the app's group, see ``logs``); it decides readiness
+(the readiness probe, or the process staying alive for the settle time) and runs the liveness
+probe; a process that exits or fails liveness is restarted with exponential backoff, showing
+``crashed`` meanwhile. On SIGTERM it sends SIGTERM to the process group, SIGKILL after the
+grace period, reports ``down`` and exits.
 All it says to the agent goes through ``state.json``.
 """
 
@@ -22,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+from dockyard.core import identity
 from dockyard.scheduler.base import PodState, with_profile
 from dockyard.scheduler.local import limits
 from dockyard.scheduler.local.logs import LogStore, format_lines
@@ -58,26 +61,22 @@ class Shim:
 
     def log(self, text: str) -> None:
         """The app's own output, as ``<app>[web.1]: ...``."""
-        self.logs.append(self.config.app, format_lines(self.config.app, self.config.source, text))
+        lines = format_lines(self.config.app, self.config.source, text)
+        self.logs.append(self.config.app, lines, gid=self.config.gid)
 
     def event(self, text: str) -> None:
         """What the supervisor did, as ``<app>[dockyard]: web.1 ...``."""
         line = f"{self.config.source} {text}"
-        self.logs.append(self.config.app, format_lines(self.config.app, "dockyard", line))
+        lines = format_lines(self.config.app, "dockyard", line)
+        self.logs.append(self.config.app, lines, gid=self.config.gid)
 
     def _preexec(self) -> None:
         # Runs in the forked child as root: join the cgroup, then drop privileges for good.
         limits.enter(self.applied)
-        if self.config.uid is not None and self.config.gid is not None:
-            os.setgroups([])
-            os.setgid(self.config.gid)
-            os.setuid(self.config.uid)
+        self._demote()
 
     def _demote(self) -> None:
-        if self.config.uid is not None and self.config.gid is not None:
-            os.setgroups([])
-            os.setgid(self.config.gid)
-            os.setuid(self.config.uid)
+        identity.drop(self.config.uid, self.config.gid, max_procs=self.config.max_procs)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()

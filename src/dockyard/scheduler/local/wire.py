@@ -129,6 +129,7 @@ def release_to_dict(r: ReleaseSpec) -> dict[str, Any]:
         "sha": r.sha,
         "tags": dict(r.tags),
         "grace_period": r.grace_period,
+        "uid": r.uid,
     }
 
 
@@ -145,6 +146,7 @@ def release_from_dict(d: dict[str, Any]) -> ReleaseSpec:
         sha=d["sha"],
         tags=d["tags"],
         grace_period=d["grace_period"],
+        uid=d.get("uid"),  # absent from the records of agents before per-app uids
     )
 
 
