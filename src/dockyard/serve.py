@@ -27,8 +27,8 @@ from dockyard.daemons import Chore, Daemon, started
 from dockyard.router import PORTS_FILE
 from dockyard.scheduler.base import SchedulerError, SchedulerUnavailable
 from dockyard.scheduler.local.agent import PID_FILE as AGENT_PID
-from dockyard.scheduler.local.agent import stop_all_pods
 from dockyard.scheduler.local.client import LocalScheduler
+from dockyard.scheduler.local.offline import stop_all_pods
 from dockyard.scheduler.local.pods import pid_in, read_json, write_json
 from dockyard.workers import Listen, spawn
 from dockyard.workers import serve as serve_workers

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import fcntl
 import functools
 import logging
 import os
@@ -44,13 +43,14 @@ from dockyard.scheduler.base import (
 from dockyard.scheduler.local import limits, wire
 from dockyard.scheduler.local.names import run_name
 from dockyard.scheduler.local.node import Node, NodeOptions
-from dockyard.scheduler.local.pods import PodConfig, PodDir, kill_uid, read_json, write_json
+from dockyard.scheduler.local.offline import lock_root
+from dockyard.scheduler.local.plan import plan_scale
+from dockyard.scheduler.local.pods import PodDir, kill_uid, read_json, write_json
 from dockyard.scheduler.local.protocol import MESSAGE_LIMIT, SOCKET_NAME, handle
 from dockyard.scheduler.local.routes import RouteFeed, RouteStore
 from dockyard.scheduler.local.runner import DEFAULT_OUTPUT_LIMIT, run_command
 
 log = logging.getLogger("dockyard.scheduler")
-Live = list[tuple[PodDir, PodConfig]]
 _FAILED = (PodState.crashed, PodState.error, PodState.down)
 PID_FILE = "agent.pid"
 # How long a web pod stays out of the route table before it is sent SIGTERM, so the router
@@ -170,7 +170,7 @@ class Agent:
                 return
             check_structure(spec)
             self._check_source(spec)
-            to_start, to_stop = self._plan(self.node.live(spec.release.app), spec)
+            to_start, to_stop = plan_scale(self.node.live(spec.release.app), spec)
             await self._start_ready(spec.release, to_start)
             self._save(spec)
             await self._stop(to_stop)
@@ -197,27 +197,6 @@ class Agent:
         source = spec.release.source_dir
         if any(spec.structure.values()) and not (source and Path(source).is_dir()):
             raise DeployError(f"The build directory of {spec.release.label} does not exist")
-
-    @staticmethod
-    def _plan(live: Live, spec: DeploySpec) -> tuple[list[tuple[str, int]], list[PodDir]]:
-        """Pods to start (type, index) and to stop so ``live`` matches the structure."""
-        by_type: defaultdict[str, list[PodConfig]] = defaultdict(list)
-        to_stop: list[PodDir] = []
-        dirs = {c.name: pod for pod, c in live}
-        for pod, c in live:
-            if c.version == spec.release.version:
-                by_type[c.type].append(c)
-            else:
-                to_stop.append(pod)
-        to_start: list[tuple[str, int]] = []
-        for ptype in sorted(set(by_type) | set(spec.structure)):
-            want = spec.structure.get(ptype, 0)
-            pods = sorted(by_type[ptype], key=lambda c: (c.index, c.created))
-            to_stop += [dirs[c.name] for c in pods[want:]]
-            used = {c.index for c in pods[:want]}
-            free = (i for i in range(1, want + len(used) + 1) if i not in used)
-            to_start += [(ptype, next(free)) for _ in range(want - len(used))]
-        return to_start, to_stop
 
     async def _start_ready(self, release: ReleaseSpec, plan: list[tuple[str, int]]) -> list[PodDir]:
         """Start pods and wait until all are ready; on failure stop them and raise."""
@@ -365,7 +344,7 @@ class Agent:
                 log.info("re-adopted pod %s", pod.name)
         await self._stop(stray)
         if current is not None:
-            to_start, to_stop = self._plan(self.node.live(app), current)
+            to_start, to_stop = plan_scale(self.node.live(app), current)
             await self._stop(to_stop)
             for ptype, index in to_start:
                 await self.node.create(current.release, ptype, index)
@@ -381,34 +360,6 @@ class Agent:
                         if not self.node.shim_alive(pod):
                             log.warning("supervisor of pod %s died; restarting it", pod.name)
                             await self.node.revive(pod)
-
-
-def lock_root(root: Path) -> int:
-    """The ``flock`` that keeps a second agent off ``root``; its file descriptor."""
-    fd = os.open(root / "agent.lock", os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise SchedulerError(f"Another agent is running on {root}") from None
-    return fd
-
-
-async def stop_all_pods(root: Path) -> int:
-    """Stop every pod on ``root`` while no agent runs (``dockyard server --stop-all``), and
-    say how many. The apps' records stay, so the next agent starts them all again."""
-    if not await asyncio.to_thread(root.is_dir):
-        return 0
-    fd = lock_root(root)
-    tasks = TaskSet("stop-all")
-    try:
-        node = Node(root, NodeOptions(), tasks)
-        pods = [pod for app in node.app_dirs() for pod in node.pod_dirs(app)]
-        await asyncio.gather(*(node.stop(pod) for pod in pods))
-        return len(pods)
-    finally:
-        await tasks.close()
-        os.close(fd)
 
 
 def main(argv: list[str] | None = None) -> int:
