@@ -21,6 +21,7 @@ import argparse
 import itertools
 import os
 import random
+import re
 import shutil
 import statistics
 import tempfile
@@ -48,6 +49,12 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve
 READS = ("GET /v2/apps", "GET app", "GET pods", "GET config", "GET releases")
 
 
+def page_text(body: str) -> str:
+    """An error answer's text without its HTML (the router's pages: the <p>)."""
+    found = re.search(r"<p>(.*?)</p>", body, re.S)
+    return (found.group(1) if found else body).strip()[:120]
+
+
 class Tally:
     """Answers and latencies by (plane, kind), shared by the load threads."""
 
@@ -67,7 +74,7 @@ class Tally:
             r = client.request(method, url, **kwargs)
             answer = f"{r.status_code // 100}xx"
             if r.status_code >= 500:
-                error = f"{r.status_code} {r.text.strip()[:80]}"
+                error = f"{r.status_code} {page_text(r.text)}"
         except httpx.HTTPError as exc:
             answer = error = f"{type(exc).__name__} {exc}"[:80]
         elapsed = time.perf_counter() - t0
@@ -142,6 +149,14 @@ def memory(server: DockyardServer) -> dict[str, float]:
     return {f"{role} (pid {pid})": rss_mb(pid) for role, pid in server.processes()}
 
 
+def sample_memory(
+    server: DockyardServer, every: float, samples: list[dict[str, float]], stop: threading.Event
+) -> None:
+    """``memory()`` every ``every`` seconds until stopped: the trend beside start and end."""
+    while not stop.wait(every):
+        samples.append(memory(server))
+
+
 def wait_routed(url: str, app: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -181,12 +196,14 @@ def main() -> None:
                 c.post(f"/v2/apps/{app}/scale", json={"web": 2}).raise_for_status()
                 wait_routed(routed, app)
             tally, stop = Tally(), threading.Event()
+            trend: list[dict[str, float]] = []
             threads = [
                 threading.Thread(target=read_loop, args=(c, apps, tally, stop)),
                 threading.Thread(target=read_loop, args=(c, apps, tally, stop)),
                 threading.Thread(target=write_loop, args=(c, apps, src, tally, stop)),
                 threading.Thread(target=router_loop, args=(routed, apps, tally, stop)),
                 threading.Thread(target=router_loop, args=(routed, apps, tally, stop)),
+                threading.Thread(target=sample_memory, args=(server, seconds / 10, trend, stop)),
             ]
             for thread in threads:
                 thread.start()
@@ -218,6 +235,9 @@ def main() -> None:
             growth = 100 * (end - start) / start
             verdict = "" if growth < 10 else "  over the 10% target"
             print(f"{name:<28}{start:>10.1f}{end:>10.1f}{growth:>8.1f}%{verdict}")
+        print(f"RSS (MB) every {seconds / 10:.0f} s from the start of the load:")
+        for name in sorted(after):
+            print(f"  {name:<26}" + " ".join(f"{t.get(name, 0):5.1f}" for t in trend))
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
