@@ -235,7 +235,7 @@ def main() -> None:
             growth = 100 * (end - start) / start
             verdict = "" if growth < 10 else "  over the 10% target"
             print(f"{name:<28}{start:>10.1f}{end:>10.1f}{growth:>8.1f}%{verdict}")
-        print(f"RSS (MB) every {seconds / 10:.0f} s from the start of the load:")
+        print(f"RSS (MB) after each {seconds / 10:.0f} s of load:")
         for name in sorted(after):
             print(f"  {name:<26}" + " ".join(f"{t.get(name, 0):5.1f}" for t in trend))
     finally:
