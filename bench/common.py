@@ -72,32 +72,69 @@ def run_wrk(
 
 
 class DockyardServer:
-    """``dockyard server`` on free ports with a temporary data dir; ``stop()`` ends it and
-    removes the data dir (app processes are destroyed with their apps by the caller)."""
+    """``dockyard server`` on free ports with a temporary data dir; ``stop()`` ends it, then
+    everything it leaves running (the edge router, the apps' pods) with ``--stop-all``, and
+    removes the data dir."""
 
     def __init__(self, *, env: dict[str, str] | None = None, workers: int | None = None) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="dockyard-bench-"))
         os.chmod(self.tmp, 0o755)
+        self.data_dir = self.tmp / "data"
         self.port = free_port()
         self.router_http = free_port()
         self.router_https = free_port()
         self.ssh = free_port()
-        full_env = dict(
+        self.env = dict(
             os.environ,
-            DOCKYARD_DATA_DIR=str(self.tmp / "data"),
+            DOCKYARD_DATA_DIR=str(self.data_dir),
             DOCKYARD_LOG_LEVEL="warning",
             DOCKYARD_ROUTER_HTTP_PORT=str(self.router_http),
             DOCKYARD_ROUTER_HTTPS_PORT=str(self.router_https),
             DOCKYARD_SSH_PORT=str(self.ssh),
             **(env or {}),
         )
-        cmd = [sys.executable, "-m", "dockyard", "server", "--port", str(self.port)]
+        self.cmd = [sys.executable, "-m", "dockyard", "server", "--port", str(self.port)]
         if workers:
-            cmd += ["--workers", str(workers)]
-        self.proc = subprocess.Popen(
-            cmd, env=full_env, stdout=subprocess.DEVNULL, start_new_session=True
-        )
+            self.cmd += ["--workers", str(workers)]
         self.url = f"http://127.0.0.1:{self.port}"
+        self.start()
+
+    def start(self) -> None:
+        """Spawn the server (again, after ``crash()``: same ports, same data dir)."""
+        self.proc = subprocess.Popen(
+            self.cmd, env=self.env, stdout=subprocess.DEVNULL, start_new_session=True
+        )
+
+    def crash(self) -> None:
+        """``kill -9`` of the server process alone, then wait until its API workers (which
+        get SIGTERM as it dies) no longer answer, so the next start is not answered by them."""
+        self.proc.kill()
+        self.proc.wait()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(self.url + "/healthz", timeout=1)
+            except httpx.HTTPError:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("the API still answers 30 s after the server was killed")
+
+    def processes(self) -> list[tuple[str, int]]:
+        """(role, pid) of every process of the server: the server, each API worker, the node
+        agent, the edge router (which may be no child of it: it outlives a server and is
+        adopted) and the git SSH endpoint."""
+        found = [("server", self.proc.pid)]
+        for pid in sorted(children(self.proc.pid)):
+            if b"dockyard.workers" in cmdline(pid):
+                found.append(("api worker", pid))
+        data = str(self.data_dir).encode()
+        for needle, role in HELPERS:
+            found += [
+                (role, pid)
+                for pid in all_pids()
+                if needle in (line := cmdline(pid)) and data in line
+            ]
+        return found
 
     def wait(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -130,14 +167,41 @@ class DockyardServer:
         return client
 
     def stop(self) -> None:
+        """Ctrl-C (the server stops its helpers and the router), then ``--stop-all`` for what
+        outlives it (an adopted router, the apps' pods), then the data dir goes."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        subprocess.run(
+            [sys.executable, "-m", "dockyard", "server", "--stop-all"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            timeout=120,
+            check=False,
+        )
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+HELPERS = (
+    (b"dockyard.scheduler.local.agent", "agent"),
+    (b"dockyard.router", "router"),
+    (b"dockyard.builder.intake.ssh", "ssh endpoint"),
+)
+
+
+def all_pids() -> list[int]:
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def rss_mb(pid: int) -> float:
