@@ -19,6 +19,7 @@ between requests, ``response_timeout`` for an app to start answering (then 504),
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import cast
@@ -45,6 +46,10 @@ class Options:
     body_timeout: float = 120.0
     tunnel_timeout: float = 3600.0
     https_port: int = 8443
+    # How long a request whose every backend refused waits for a newer route table: during
+    # a rollout the agent stops the old pods shortly after it announces the new ones, and a
+    # router slowed down by a busy host may apply that table a little late.
+    table_wait: float = 1.0
 
     @property
     def sweep_interval(self) -> float:
@@ -70,10 +75,23 @@ class Proxy:
         self.watches = Watches(options.sweep_interval)
         self.request_ids = RequestIds()
         self.clients: set[ClientConnection] = set()
+        self._changed: asyncio.Future[None] | None = None
 
     def set_table(self, table: RouteTable) -> None:
         self.table = table
         self.pool.retain({p for r in table.apps.values() for p in r.backends})
+        if self._changed is not None and not self._changed.done():
+            self._changed.set_result(None)
+        self._changed = None
+
+    async def newer_table(self, within: float) -> RouteTable:
+        """The next route table, or the current one if none arrives within ``within`` s."""
+        if self._changed is None:
+            self._changed = asyncio.get_running_loop().create_future()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                await asyncio.shield(self._changed)
+        return self.table
 
     def close(self) -> None:
         for client in list(self.clients):
@@ -262,6 +280,25 @@ class ClientConnection(asyncio.Protocol):
         self.connecting = asyncio.ensure_future(self._open(order))
 
     async def _open(self, order: list[int]) -> None:
+        assert self.route is not None
+        name = self.route.app
+        if await self._try(order):
+            return
+        # Every backend refused. If a newer table names others, they get their turn.
+        table = await self.proxy.newer_table(self.options.table_wait)
+        route = table.apps.get(name)
+        fresh = [p for p in route.backends if p not in order] if route is not None else []
+        if (
+            self.state != CLOSED
+            and fresh
+            and await self._try(self.proxy.balancer.order(name, tuple(fresh)))
+        ):
+            return
+        self.connecting = None
+        self.upstream_failed(502, f"{name} did not accept the connection.", False)
+
+    async def _try(self, order: list[int]) -> bool:
+        """Connect to the first backend of ``order`` that accepts; whether one did."""
         loop = asyncio.get_running_loop()
         balancer = self.proxy.balancer
         for port in order:
@@ -281,10 +318,8 @@ class ClientConnection(asyncio.Protocol):
                 app.close()
             else:
                 self._attach(app, reused=False)
-            return
-        self.connecting = None
-        assert self.route is not None
-        self.upstream_failed(502, f"{self.route.app} did not accept the connection.", False)
+            return True
+        return False
 
     def _attach(self, app: AppConnection, *, reused: bool) -> None:
         self.app = app
