@@ -224,3 +224,30 @@ def children(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return found
+
+
+WEB_APP = """\
+import http.server, os
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = os.environ.get("DOCKYARD_POD", "").encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer.daemon_threads = True
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+"""
+
+
+def web_app_source(prefix: str) -> tuple[Path, Path]:
+    """A scratch dir (0755, so the apps' own users reach it) holding ``src/``: a tiny
+    threaded web app answering every GET with its pod's name, and its Procfile."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(tmp, 0o755)
+    src = tmp / "src"
+    src.mkdir()
+    (src / "web.py").write_text(WEB_APP)
+    (src / "Procfile").write_text("web: python3 web.py\n")
+    os.chmod(src, 0o755)
+    return tmp, src

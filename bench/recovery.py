@@ -20,7 +20,6 @@ and of ``python -m dockyard.scheduler.local.agent`` (spawn until it answers a pi
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import shutil
 import signal
@@ -36,23 +35,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from common import DockyardServer, free_port
+from common import DockyardServer, free_port, web_app_source
 
-from dockyard.scheduler.base import SchedulerUnavailable
-from dockyard.scheduler.local.client import LocalScheduler
+from dockyard.scheduler.local.client import agent_answers
 
 APP = "steady"
-WEB = """\
-import http.server, os
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers()
-        self.wfile.write(b"ok")
-    def log_message(self, *a): pass
-http.server.ThreadingHTTPServer.daemon_threads = True
-http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
-"""
 SETTLE = 6.0  # > the server's QUICK_DEATH (5 s): each kill follows a good run, no back-off
 TARGET = 1.0
 
@@ -137,17 +124,8 @@ def cold_agent(tmp: Path) -> float:
     t0 = time.perf_counter()
     proc = subprocess.Popen([*cmd, "--app-user", ""], stderr=subprocess.DEVNULL)
 
-    async def ping() -> bool:
-        client = LocalScheduler(root)
-        try:
-            return await client.ping()
-        except SchedulerUnavailable:
-            return False
-        finally:
-            await client.aclose()
-
     try:
-        until(lambda: asyncio.run(ping()), step=0.005)
+        until(lambda: agent_answers(root), step=0.005)
         return time.perf_counter() - t0
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -177,13 +155,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="dockyard-bench-recovery-"))
-    os.chmod(tmp, 0o755)
-    src = tmp / "src"
-    src.mkdir()
-    (src / "web.py").write_text(WEB)
-    (src / "Procfile").write_text("web: python3 web.py\n")
-    os.chmod(src, 0o755)
+    tmp, src = web_app_source("dockyard-bench-recovery-")
 
     t0 = time.perf_counter()
     server = DockyardServer(env={"DOCKYARD_LOCAL_SOURCE_ROOTS": str(src)})

@@ -24,7 +24,6 @@ import random
 import re
 import shutil
 import statistics
-import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
@@ -32,20 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import DockyardServer, rss_mb
+from common import DockyardServer, rss_mb, web_app_source
 
-WEB = """\
-import http.server, os
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = os.environ.get("DOCKYARD_POD", "").encode()
-        self.send_response(200); self.send_header("Content-Length", str(len(body)))
-        self.end_headers(); self.wfile.write(body)
-    def log_message(self, *a): pass
-http.server.ThreadingHTTPServer.daemon_threads = True
-http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
-"""
 READS = ("GET /v2/apps", "GET app", "GET pods", "GET config", "GET releases")
 
 
@@ -177,13 +164,7 @@ def main() -> None:
     args = parser.parse_args()
     seconds = args.minutes * 60
     warmup = min(60.0, seconds / 4)
-    tmp = Path(tempfile.mkdtemp(prefix="dockyard-bench-soak-"))
-    os.chmod(tmp, 0o755)
-    src = tmp / "src"
-    src.mkdir()
-    (src / "web.py").write_text(WEB)
-    (src / "Procfile").write_text("web: python3 web.py\n")
-    os.chmod(src, 0o755)
+    tmp, src = web_app_source("dockyard-bench-soak-")
     server = DockyardServer(env={"DOCKYARD_LOCAL_SOURCE_ROOTS": str(src)})
     routed = f"http://127.0.0.1:{server.router_http}/"
     apps = [f"soak-{i}" for i in range(args.apps)]

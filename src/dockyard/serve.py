@@ -25,9 +25,9 @@ from dockyard.core.builderkey import builder_key
 from dockyard.core.settings import Settings, unreachable_by_others
 from dockyard.daemons import Chore, Daemon, started
 from dockyard.router import PORTS_FILE
-from dockyard.scheduler.base import SchedulerError, SchedulerUnavailable
+from dockyard.scheduler.base import SchedulerError
 from dockyard.scheduler.local.agent import PID_FILE as AGENT_PID
-from dockyard.scheduler.local.client import LocalScheduler
+from dockyard.scheduler.local.client import agent_answers
 from dockyard.scheduler.local.offline import stop_all_pods
 from dockyard.scheduler.local.pods import pid_in, read_json, write_json
 from dockyard.workers import Listen, spawn
@@ -130,16 +130,7 @@ def _agent(settings: Settings, on_restart: Callable[[], None]) -> Daemon:
     args += ["--settle", str(settings.settle_time)]
 
     def ready(pid: int) -> bool:
-        async def ping() -> bool:
-            client = LocalScheduler(root)
-            try:
-                return await client.ping()
-            except SchedulerUnavailable:
-                return False
-            finally:
-                await client.aclose()
-
-        return pid_in(root / AGENT_PID) == pid and asyncio.run(ping())
+        return pid_in(root / AGENT_PID) == pid and agent_answers(root)
 
     return Daemon(
         "node agent",

@@ -11,10 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from dockyard.scheduler.base import DeploySpec
 from dockyard.scheduler.local import wire
@@ -22,15 +18,6 @@ from dockyard.scheduler.local.client import NOT_RUNNING, LocalScheduler
 from dockyard.scheduler.local.pods import read_json
 from tests.releases.helpers import marked_pids
 from tests.reliability.helpers import AGENT, ROUTER, SSH, Load, Platform, wait_for
-
-
-@pytest.fixture
-def platform(tmp_path: Path) -> Iterator[Platform]:
-    p = Platform(tmp_path)
-    try:
-        yield p
-    finally:
-        p.close()
 
 
 def deployed(platform: Platform, web: int = 2) -> Platform:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -29,15 +29,6 @@ CHANGES: dict[str, Callable[[Platform], httpx.Response]] = {
     "scale": lambda p: p.api.post(f"/v2/apps/{p.APP}/scale", json={"web": 4}),
     "config": lambda p: p.api.post(f"/v2/apps/{p.APP}/config", json={"values": {"FOO": "bar"}}),
 }
-
-
-@pytest.fixture
-def platform(tmp_path: Path) -> Iterator[Platform]:
-    p = Platform(tmp_path)
-    try:
-        yield p
-    finally:
-        p.close()
 
 
 def pod_dirs(platform: Platform) -> set[str]:

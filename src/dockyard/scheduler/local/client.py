@@ -148,6 +148,22 @@ class LocalScheduler:
         return None
 
 
+def agent_answers(root: Path) -> bool:
+    """Whether an agent serves on ``root`` now: a blocking check, for the server's supervisor
+    (which runs no event loop) and for tools."""
+
+    async def ping() -> bool:
+        client = LocalScheduler(root)
+        try:
+            return await client.ping()
+        except SchedulerUnavailable:
+            return False
+        finally:
+            await client.aclose()
+
+    return asyncio.run(ping())
+
+
 async def spawn_agent(
     root: Path,
     *,
