@@ -3,6 +3,10 @@ kube-controller-manager, kube-scheduler and a kubemark hollow kubelet named ``12
 started from the binaries that ``scripts/kube-test-cluster/build.sh`` caches, and stopped
 again without leaving a process behind.
 
+With ``DOCKYARD_KUBE_NODE=real`` and a bin dir holding ``kubelet`` and ``pause`` (build.sh
+recipe 3), the node is real instead: containerd, runc and a kubelet (``node.py``), with the
+pause image and ``<version>/images/*.tar`` imported at start (issue 26, in progress).
+
 The hollow node runs no containers: its pods reach Running (images are never pulled), but
 logs, exec and the completion of Jobs or ``restartPolicy: Never`` pods do not work there.
 
@@ -35,8 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.kubernetes.node import PAUSE_IMAGE, RealNode, missing_for_real_node
+
 CACHE_ENV = "DOCKYARD_KUBE_CACHE"
 KEEP_ENV = "DOCKYARD_KUBE_KEEP_DIR"  # 1 keeps the work dir (logs, certs) after stop
+NODE_ENV = "DOCKYARD_KUBE_NODE"  # "real": containerd + kubelet (tests/kubernetes/node.py)
 BINARIES = (
     "etcd",
     "kube-apiserver",
@@ -174,6 +181,7 @@ class KubeTestCluster:
     _procs: list[_Proc] = field(default_factory=list)
     _own_workdir: bool = False
     _scratch: list[Path] = field(default_factory=list)
+    node: RealNode | None = None  # the real node, when this machine can run one
 
     # --- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> KubeTestCluster:
@@ -200,7 +208,12 @@ class KubeTestCluster:
     def stop(self) -> None:
         """Stop in reverse start order (kubemark ... apiserver, then etcd) and wait for all."""
         while self._procs:
+            if self.node is not None and self._procs[-1].name == "containerd":
+                self.node.stop_containers()  # the kubelet is gone: nothing restarts them
             _terminate(self._procs.pop())
+        if self.node is not None:
+            self.node.cleanup()
+            self.node = None
         _LIVE.discard(self)
         while self._scratch:
             shutil.rmtree(self._scratch.pop(), ignore_errors=True)
@@ -345,6 +358,37 @@ class KubeTestCluster:
             "--profiling=false",
             "--v=0",
         )
+        # The real node is opt-in while the tests still assume the hollow one (issue 26).
+        if os.environ.get(NODE_ENV) == "real" and not missing_for_real_node(self.bin_dir):
+            self._start_real_node(deadline, node_kubeconfig, kubelet_port)
+        else:
+            self._start_hollow_node(node_kubeconfig, kubelet_port)
+        self._wait(deadline, "the node to be Ready", self._node_ready)
+        self._wait(deadline, "the default service account", self._default_sa)
+
+    def _start_real_node(self, deadline: float, kubeconfig: Path, kubelet_port: int) -> None:
+        """containerd, the images (pause and <version>/images/*.tar), then the kubelet."""
+        assert self.workdir is not None
+        node = RealNode(workdir=self.workdir, bin_dir=self.bin_dir, node_name=self.node_name)
+        self.node = node
+        containerd_config, kubelet_config = node.write_configs(kubelet_port)
+        self._spawn(
+            "containerd",
+            f"--config={containerd_config}",
+            program=shutil.which("containerd") or "containerd",
+        )
+        self._wait(deadline, "containerd", lambda: node.ctr("version").returncode == 0)
+        pause_root = node.dir / "pause-root"
+        pause_root.mkdir()
+        shutil.copy2(self.bin_dir / "pause", pause_root / "pause")
+        pause_tar = node.dir / "pause.tar"
+        _oci_image(PAUSE_IMAGE, pause_root, pause_tar, cmd=["/pause"])
+        node.import_images([pause_tar, *sorted((self.bin_dir.parent / "images").glob("*.tar"))])
+        self._spawn("kubelet", *node.kubelet_args(kubeconfig, kubelet_config))
+
+    def _start_hollow_node(self, node_kubeconfig: Path, kubelet_port: int) -> None:
+        assert self.workdir is not None
+        work = self.workdir
         # The hollow kubelet's TMPDIR (build.sh patches it to honour that): its root dir and
         # its unix sockets, whose paths must stay under 108 bytes whatever the workdir is.
         kubemark_tmp = Path(tempfile.mkdtemp(prefix="dkk-"))
@@ -364,13 +408,13 @@ class KubeTestCluster:
             "--v=0",
             env={"TMPDIR": str(kubemark_tmp), "PATH": str(no_tools)},
         )
-        self._wait(deadline, "the node to be Ready", self._node_ready)
-        self._wait(deadline, "the default service account", self._default_sa)
 
-    def _spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
+    def _spawn(
+        self, name: str, *args: str, env: dict[str, str] | None = None, program: str = ""
+    ) -> None:
         assert self.workdir is not None
         log = self.workdir / "logs" / f"{name}.log"
-        command: list[str] = [str(self.bin_dir / name), *args]
+        command: list[str] = [program or str(self.bin_dir / name), *args]
         setpriv = shutil.which("setpriv")
         if setpriv:
             command = [setpriv, "--pdeathsig", "KILL", "--", *command]
@@ -426,6 +470,19 @@ class KubeTestCluster:
         except (OSError, urllib.error.URLError, ValueError):
             return False
         return True
+
+
+OCI_IMAGE_SCRIPT = Path(__file__).parents[2] / "scripts" / "kube-test-cluster" / "oci_image.py"
+
+
+def _oci_image(name: str, layer: Path, out: Path, cmd: list[str]) -> None:
+    result = subprocess.run(
+        ["python3", str(OCI_IMAGE_SCRIPT), "--name", name, "--layer", str(layer),
+         "--out", str(out), "--cmd", json.dumps(cmd)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise ClusterError(f"building the image {name} failed: {result.stderr.strip()}")
 
 
 def _http_ok(url: str) -> bool:

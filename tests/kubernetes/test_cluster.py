@@ -8,6 +8,7 @@ import asyncio
 import os
 import secrets
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from tests.kubernetes.cluster import BINARIES, ClusterError, KubeTestCluster
+from tests.kubernetes.node import PAUSE_IMAGE
 
 pytestmark = pytest.mark.kubernetes
 
@@ -103,7 +105,9 @@ async def test_deployment_becomes_available_on_the_hollow_node(
                     containers=[
                         client.V1Container(
                             name="web",
-                            image=IMAGE,
+                            # The real node has only the images imported at its start.
+                            image=IMAGE if kube_cluster.node is None else PAUSE_IMAGE,
+                            image_pull_policy="IfNotPresent",
                             ports=[client.V1ContainerPort(container_port=5000)],
                             resources=client.V1ResourceRequirements(
                                 requests={"cpu": "10m", "memory": "16Mi"}
@@ -216,3 +220,67 @@ def test_a_cluster_failing_halfway_leaves_no_process(
 
     assert _processes_mentioning(str(workdir)) == []
     assert (workdir / "logs" / "kube-apiserver.log").stat().st_size > 0
+
+
+PYTHON_BASE = "docker.io/dockyard/python-base:1"  # built on the machine (oci_image.py)
+SERVE = (
+    "import http.server, sys\n"
+    "print('serving on 8080', flush=True)\n"
+    "class H(http.server.BaseHTTPRequestHandler):\n"
+    "    def do_GET(self):\n"
+    "        body = b'hello from the pod'\n"
+    "        self.send_response(200); self.end_headers(); self.wfile.write(body)\n"
+    "http.server.HTTPServer(('0.0.0.0', 8080), H).serve_forever()\n"
+)
+
+
+async def test_a_pod_on_the_real_node_serves_http_and_logs(
+    kube_cluster: KubeTestCluster, kube_api: ApiClient, kube_namespace: str
+) -> None:
+    """On the real node (DOCKYARD_KUBE_NODE=real): a pod of the Python base image serves
+    HTTP at its pod IP on the CNI bridge, and its stdout comes back through the API."""
+    if kube_cluster.node is None:
+        pytest.skip("the hollow node runs no containers (set DOCKYARD_KUBE_NODE=real)")
+    core = client.CoreV1Api(kube_api)
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name="web"),
+        spec=client.V1PodSpec(
+            containers=[
+                client.V1Container(
+                    name="web",
+                    image=PYTHON_BASE,
+                    image_pull_policy="Never",
+                    command=["python3", "-c", SERVE],
+                )
+            ]
+        ),
+    )
+
+    async def token_made() -> bool:  # pods are refused until the namespace has its token
+        account = await core.read_namespaced_service_account("default", kube_namespace)
+        return bool(account.secrets)
+
+    await eventually(token_made, what="the default service account's token")
+    await core.create_namespaced_pod(kube_namespace, pod)
+
+    async def serving() -> bool:
+        status = (await core.read_namespaced_pod("web", kube_namespace)).status
+        return status.phase == "Running" and bool(status.pod_ip)
+
+    await eventually(serving, within=90, what="the pod to run")
+    pod_ip = (await core.read_namespaced_pod("web", kube_namespace)).status.pod_ip
+    assert pod_ip.startswith("10.244.")
+
+    def get() -> str:
+        with urllib.request.urlopen(f"http://{pod_ip}:8080/", timeout=2) as response:
+            return response.read().decode()
+
+    async def answers() -> bool:
+        try:
+            return await asyncio.to_thread(get) == "hello from the pod"
+        except OSError:
+            return False
+
+    await eventually(answers, within=30, what=f"HTTP from the pod at {pod_ip}")
+    logs = await core.read_namespaced_pod_log("web", kube_namespace)
+    assert "serving on 8080" in logs
