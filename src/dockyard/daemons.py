@@ -96,6 +96,7 @@ class Daemon:
         detached: bool = False,
         ready: Callable[[int], bool] | None = None,
         on_restart: Callable[[], None] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.name = name
         self.module = module
@@ -111,6 +112,7 @@ class Daemon:
         self.next_start: float | None = None
         self.restarts = 0
         self.on_restart = on_restart
+        self.env = {**os.environ, **env} if env else None
         self._announce = False  # call on_restart once the restarted helper serves
 
     # -- start ------------------------------------------------------------------------------
@@ -121,11 +123,11 @@ class Daemon:
             # Its own session: neither the server's death nor a Ctrl-C at its terminal
             # reaches it. Its output still goes where the server's goes.
             self.proc = subprocess.Popen(
-                self.argv, stdin=subprocess.DEVNULL, start_new_session=True
+                self.argv, stdin=subprocess.DEVNULL, start_new_session=True, env=self.env
             )
         else:
             self.proc = subprocess.Popen(
-                self.argv, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent
+                self.argv, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent, env=self.env
             )
         self.pid = self.proc.pid
         self.started = time.monotonic()
