@@ -56,7 +56,8 @@ def migrate(settings: Settings) -> None:
 
 
 def publish_routes(settings: Settings) -> None:
-    """Publish every app's route, then start again the apps that have no pod."""
+    """Publish every app's route, then bring every app to its current release and scale
+    (``releases.converge``)."""
 
     async def publish() -> int:
         database = Database(settings.resolved_database_url, pool_size=1)
@@ -88,26 +89,18 @@ def recover_builds(settings: Settings) -> None:
     mark them failed, delete their half-made slugs, and empty the builds' scratch space.
     Slugs from before per-app uids become their app's alone."""
 
-    async def recover() -> int:
+    async def recover() -> tuple[int, int]:
         database = Database(settings.resolved_database_url, pool_size=1)
         try:
             async with database.session() as session:
-                return await interrupted_builds(session=session, data_dir=settings.data_dir)
+                count = await interrupted_builds(session=session, data_dir=settings.data_dir)
+                return count, await reseal_all(session=session, data_dir=settings.data_dir)
         finally:
             await database.close()
 
-    async def reseal() -> int:
-        database = Database(settings.resolved_database_url, pool_size=1)
-        try:
-            async with database.session() as session:
-                return await reseal_all(session=session, data_dir=settings.data_dir)
-        finally:
-            await database.close()
-
-    count = asyncio.run(recover())
+    count, resealed = asyncio.run(recover())
     if count:
         log.warning("%d builds were interrupted by the last stop; marked failed", count)
-    resealed = asyncio.run(reseal())
     if resealed:
         log.info("the slugs of %d apps were made readable by their own app only", resealed)
     scratch = layout.tmp_dir(settings.data_dir)
